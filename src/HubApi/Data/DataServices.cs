@@ -1,0 +1,55 @@
+using System.Text;
+using Dapper;
+using HubApi.Http;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace HubApi.Data;
+
+public static class DataServices
+{
+    public const string DefaultConnectionString = "Data Source=data/hub.db";
+
+    public static IServiceCollection AddHubData(this IServiceCollection services, IConfiguration configuration)
+    {
+        var db = new Db(configuration.GetConnectionString("Hub") ?? DefaultConnectionString);
+        services.AddSingleton(db);
+        services.AddSingleton(provider =>
+        {
+            using var connection = db.Open();
+            var key = connection.ExecuteScalar<string>("select value from meta where key = 'cursor_key'")!;
+            return new CursorCodec(Encoding.UTF8.GetBytes(key));
+        });
+        services.AddSingleton<ResourceReader>();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>Migrates and seeds before the first request; a database from a newer build stops start-up here.</summary>
+    public static void InitializeDatabase(this WebApplication app) =>
+        Database.Initialize(app.Services.GetRequiredService<Db>(), app.Logger);
+
+    public static void MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).ExcludeFromDescription();
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).ExcludeFromDescription();
+    }
+}
+
+/// <summary>Ready when the database answers and carries every migration this build knows.</summary>
+public sealed class DatabaseHealthCheck(Db db) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var connection = db.Open();
+            return Task.FromResult(Migrator.IsCurrent(connection)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("The database is missing migrations."));
+        }
+        catch (Exception e)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("The database cannot be read.", e));
+        }
+    }
+}

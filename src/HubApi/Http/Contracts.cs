@@ -1,0 +1,12 @@
+namespace HubApi.Http;
+
+/// <summary>A quote from a source document that supports a record.</summary>
+/// <param name="Source">The id of the source document.</param>
+/// <param name="Quote">The supporting sentence, verbatim.</param>
+public sealed record Citation(string Source, string Quote);
+
+/// <summary>A page of a collection.</summary>
+/// <param name="Items">The records of this page.</param>
+/// <param name="Next">The cursor of the next page, or null on the last page.</param>
+/// <param name="Total">The number of records matching the filters; present when count=true.</param>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? Next, long? Total);

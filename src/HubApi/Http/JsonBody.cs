@@ -1,0 +1,63 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+
+namespace HubApi.Http;
+
+/// <summary>
+/// A rendered JSON response with a strong ETag (a hash of its bytes) that answers a matching If-None-Match with 304.
+/// </summary>
+public sealed class JsonBody(byte[] body, string? link = null) : IResult
+{
+    /// <summary>Served as application/json, never inlined in HTML: only what JSON requires is escaped.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public byte[] Body => body;
+    public string ETag { get; } = Of(body);
+
+    public static JsonBody Render(Action<Utf8JsonWriter> write, string? link = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) write(writer);
+        return new JsonBody(buffer.WrittenSpan.ToArray(), link);
+    }
+
+    public Task ExecuteAsync(HttpContext http)
+    {
+        var headers = http.Response.Headers;
+        headers.ETag = ETag;
+        // Clients may keep the response but must revalidate: a write is visible at once.
+        headers.CacheControl = "no-cache";
+        if (link is not null) headers.Link = link;
+        if (Matches(http.Request.Headers.IfNoneMatch, ETag))
+        {
+            http.Response.StatusCode = StatusCodes.Status304NotModified;
+            return Task.CompletedTask;
+        }
+        http.Response.ContentType = "application/json; charset=utf-8";
+        http.Response.ContentLength = body.Length;
+        return http.Response.Body.WriteAsync(body).AsTask();
+    }
+
+    public static string Of(ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(bytes, hash);
+        return "\"" + Convert.ToHexStringLower(hash[..16]) + "\"";
+    }
+
+    /// <summary>If-None-Match uses weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored; * matches anything.</summary>
+    public static bool Matches(string? ifNoneMatch, string etag)
+    {
+        if (string.IsNullOrEmpty(ifNoneMatch)) return false;
+        if (EntityTagHeaderValue.TryParseList([ifNoneMatch], out var tags))
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Equals(EntityTagHeaderValue.Any) || tag.Tag.AsSpan().SequenceEqual(etag)) return true;
+            }
+        }
+        return false;
+    }
+}

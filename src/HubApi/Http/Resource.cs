@@ -1,0 +1,108 @@
+namespace HubApi.Http;
+
+public enum FieldType { Text, Integer, Number, Boolean }
+
+/// <summary>A scalar column of a resource, and what the query language may do with it.</summary>
+public sealed record Field(string Name, string Column, FieldType Type)
+{
+    public bool Nullable { get; init; } = true;
+    public bool Sortable { get; init; }
+    /// <summary>Text: equality on a comma-separated list; Boolean: equality; Integer/Number: a range.</summary>
+    public bool Filterable { get; init; }
+    /// <summary>Allowed values, for categories such as a service's area.</summary>
+    public string[]? Values { get; init; }
+    public int MaxLength { get; init; } = 2000;
+    public double Minimum { get; init; } = double.MinValue;
+    public double Maximum { get; init; } = double.MaxValue;
+    /// <summary>Names of the range parameters, e.g. ("deadlineFrom", "deadlineTo").</summary>
+    public (string Low, string High)? RangeNames { get; init; }
+    public string Description { get; init; } = "";
+
+    public (string Low, string High) Range => RangeNames ?? (Name + "Min", Name + "Max");
+}
+
+/// <summary>A link to another resource: a foreign-key column (to one) or a join table (to many).</summary>
+public sealed record Relation(string Name, string Target, string FilterName)
+{
+    public string? Column { get; init; }
+    public string? JoinTable { get; init; }
+    public string? OwnColumn { get; init; }
+    public string? OtherColumn { get; init; }
+    public string Description { get; init; } = "";
+
+    public bool Many => JoinTable is not null;
+
+    public static Relation ToOne(string name, string target, string column, string description) =>
+        new(name, target, name) { Column = column, Description = description };
+
+    public static Relation ToMany(string name, string target, string filterName, string joinTable,
+        string ownColumn, string otherColumn, string description) =>
+        new(name, target, filterName)
+        {
+            JoinTable = joinTable, OwnColumn = ownColumn, OtherColumn = otherColumn, Description = description,
+        };
+}
+
+/// <summary>
+/// Everything the shared machinery needs to know about one resource: its table, its typed record
+/// (the contract), and which fields and relations can be filtered, sorted, selected and included.
+/// </summary>
+public sealed class Resource
+{
+    public required string Name { get; init; }
+    public required string Singular { get; init; }
+    public required Type RecordType { get; init; }
+    public required string Description { get; init; }
+    public required string ExampleId { get; init; }
+    public string Table => Name;
+    public IReadOnlyList<Field> Fields { get; init; } = [];
+    public IReadOnlyList<Relation> Relations { get; init; } = [];
+
+    /// <summary>Properties every record carries besides its own fields.</summary>
+    public static readonly string[] Meta = ["citations", "version", "createdAt", "updatedAt"];
+
+    public string Title => char.ToUpperInvariant(Name[0]) + Name[1..];
+    public string SingularTitle => char.ToUpperInvariant(Singular[0]) + Singular[1..];
+
+    public IEnumerable<Relation> ToOne => Relations.Where(r => !r.Many);
+    public IEnumerable<Relation> ToMany => Relations.Where(r => r.Many);
+
+    /// <summary>Sortable names: the sortable fields plus name (id is always the final tie-breaker).</summary>
+    public IReadOnlyList<string> SortNames => field ??=
+        ["id", "name", .. Fields.Where(f => f.Sortable).Select(f => f.Name), "createdAt", "updatedAt"];
+
+    public IEnumerable<Field> Filters => Fields.Where(f => f.Filterable);
+
+    public IReadOnlyList<string> FieldNames => field ??=
+        ["id", "name", .. Fields.Select(f => f.Name), .. Relations.Select(r => r.Name), .. Meta];
+
+    public IReadOnlyList<string> IncludeNames => field ??= [.. Relations.Select(r => r.Name)];
+
+    public Relation? Relation(string name) => Relations.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>The selected columns, in JSON order: id, name, own fields, to-one relations, version, timestamps.</summary>
+    public IReadOnlyList<Column> Columns => field ??=
+    [
+        new("id", "id", FieldType.Text, Nullable: false),
+        new("name", "name", FieldType.Text, Nullable: false),
+        .. Fields.Select(f => new Column(f.Name, f.Column, f.Type, f.Nullable)),
+        .. ToOne.Select(r => new Column(r.Name, r.Column!, FieldType.Text, Nullable: true)),
+        new("version", "version", FieldType.Integer, Nullable: false),
+        new("createdAt", "created_at", FieldType.Text, Nullable: false),
+        new("updatedAt", "updated_at", FieldType.Text, Nullable: false),
+    ];
+
+    public int ColumnIndex(string name)
+    {
+        for (var i = 0; i < Columns.Count; i++)
+        {
+            if (Columns[i].Name == name) return i;
+        }
+        return -1;
+    }
+
+    public string SelectList => field ??= string.Join(", ", Columns.Select(c => "t." + c.Sql));
+}
+
+/// <summary>A selected column: its JSON name, its SQL name and its type.</summary>
+public sealed record Column(string Name, string Sql, FieldType Type, bool Nullable);

@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Text;
+using Dapper;
+using HubApi.Data;
+using Microsoft.Data.Sqlite;
+
+namespace HubApi.Http;
+
+/// <summary>One record as read: its columns in <see cref="Resource.Columns"/> order, to-many ids and citations.</summary>
+public sealed class Row(object?[] values)
+{
+    public object?[] Values { get; } = values;
+    public string Id => (string)Values[0]!;
+    public Dictionary<string, List<string>> Many { get; } = new(StringComparer.Ordinal);
+    public List<Citation> Citations { get; } = [];
+    /// <summary>The values of the page's sort expressions, for the next cursor.</summary>
+    public object?[] SortValues { get; set; } = [];
+}
+
+/// <summary>A page of rows, the cursor for the next one, and the records embedded by include.</summary>
+public sealed record Page(List<Row> Rows, string? Next, long? Total, Dictionary<Relation, Dictionary<string, Row>> Included);
+
+/// <summary>
+/// Turns a validated <see cref="ListQuery"/> into SQL and rows. The only identifiers that reach SQL come from
+/// the resource definitions; every value is a bound parameter.
+/// </summary>
+public sealed class ResourceReader(CursorCodec cursors)
+{
+    /// <summary>Reads a page; returns null when the cursor is not one this query issued.</summary>
+    public Page? List(SqliteConnection connection, ListQuery query)
+    {
+        var plan = Plan(query);
+        object?[]? after = null;
+        if (query.Cursor is not null)
+        {
+            after = cursors.Decode(query.Cursor, plan.Fingerprint, plan.Order.Count);
+            if (after is null) return null;
+        }
+
+        var rows = Select(connection, plan, after, query.Limit + 1);
+        string? next = null;
+        if (rows.Count > query.Limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            next = cursors.Encode(plan.Fingerprint, rows[^1].SortValues);
+        }
+        LoadDetails(connection, query.Resource, rows);
+
+        long? total = query.Count
+            ? connection.ExecuteScalar<long>($"select count(*) from {query.Resource.Table} t {plan.Join} where {plan.Where}", plan.Parameters)
+            : null;
+        return new Page(rows, next, total, Embed(connection, query, rows));
+    }
+
+    /// <summary>Every matching row in order, read a batch at a time so memory stays flat (exports).</summary>
+    public IEnumerable<Row> Stream(Func<SqliteConnection> open, ListQuery query, int batch = 500)
+    {
+        var plan = Plan(query);
+        object?[]? after = null;
+        while (true)
+        {
+            List<Row> rows;
+            using (var connection = open())
+            {
+                rows = Select(connection, plan, after, batch);
+                LoadDetails(connection, query.Resource, rows);
+            }
+            foreach (var row in rows) yield return row;
+            if (rows.Count < batch) yield break;
+            after = rows[^1].SortValues;
+        }
+    }
+
+    public Row? Get(SqliteConnection connection, Resource resource, string id)
+    {
+        var rows = ByIds(connection, resource, [id]);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public static bool Exists(SqliteConnection connection, Resource resource, string id) =>
+        connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }) > 0;
+
+    /// <summary>Counts per value of each facet under the query's filters.</summary>
+    public Dictionary<string, List<(object? Value, long Count)>> Facets(SqliteConnection connection, ListQuery query, IEnumerable<string> by)
+    {
+        var plan = Plan(query);
+        var result = new Dictionary<string, List<(object?, long)>>(StringComparer.Ordinal);
+        foreach (var name in by)
+        {
+            var resource = query.Resource;
+            string sql;
+            if (resource.Relations.FirstOrDefault(r => r.FilterName == name || r.Name == name) is { } relation)
+            {
+                sql = relation.Many
+                    ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id from {resource.Table} t {plan.Join} where {plan.Where}) group by 1 order by 2 desc, 1"
+                    : $"select t.{relation.Column}, count(*) from {resource.Table} t {plan.Join} where {plan.Where} group by 1 order by 2 desc, 1";
+            }
+            else
+            {
+                var field = resource.Fields.First(f => f.Name == name);
+                sql = $"select t.{field.Column}, count(*) from {resource.Table} t {plan.Join} where {plan.Where} group by 1 order by 2 desc, 1";
+            }
+            var field2 = resource.Fields.FirstOrDefault(f => f.Name == name);
+            result[name] = [.. connection.Query<(object?, long)>(sql, plan.Parameters)
+                .Select(p => (field2?.Type == FieldType.Boolean && p.Item1 is long b ? b != 0 : p.Item1, p.Item2))];
+        }
+        return result;
+    }
+
+    public static IEnumerable<string> FacetNames(Resource resource) =>
+        resource.Relations.Select(r => r.FilterName)
+            .Concat(resource.Fields.Where(f => f.Filterable && f.Type is FieldType.Text or FieldType.Boolean).Select(f => f.Name));
+
+    private sealed record QueryPlan(Resource Resource, string Join, string Where, DynamicParameters Parameters, List<(string Sql, bool Descending)> Order, string Fingerprint);
+
+    private static QueryPlan Plan(ListQuery query)
+    {
+        var resource = query.Resource;
+        var where = new List<string>();
+        var parameters = new DynamicParameters();
+        var fingerprint = new StringBuilder(resource.Name);
+        var n = 0;
+        string Bind(object? value)
+        {
+            var name = "p" + n++;
+            parameters.Add(name, value);
+            return "@" + name;
+        }
+        string In(IEnumerable<string> values) => "(" + string.Join(", ", values.Select(v => Bind(v))) + ")";
+
+        if (query.Scope is { } scope)
+        {
+            where.Add(Condition(scope.Relation, In([scope.Id])));
+            fingerprint.Append("|scope:").Append(scope.Relation.Name).Append('=').Append(scope.Id);
+        }
+        foreach (var (name, value) in query.Filters)
+        {
+            fingerprint.Append('|').Append(name).Append('=').Append(value);
+            if (resource.Relations.FirstOrDefault(r => r.FilterName == name) is { } relation)
+            {
+                where.Add(Condition(relation, In(ListQuery.Split(value).Distinct())));
+                continue;
+            }
+            foreach (var field in resource.Filters)
+            {
+                if (field.Name == name && field.Type == FieldType.Boolean)
+                    where.Add($"t.{field.Column} = {Bind(value == "true" ? 1 : 0)}");
+                else if (field.Name == name)
+                    where.Add($"t.{field.Column} in {In(ListQuery.Split(value).Distinct())}");
+                else if (field.Range.Low == name && field.Type is FieldType.Integer or FieldType.Number)
+                    where.Add($"t.{field.Column} >= {Bind(ListQueryValidator.ParseNumber(field, value))}");
+                else if (field.Range.High == name && field.Type is FieldType.Integer or FieldType.Number)
+                    where.Add($"t.{field.Column} <= {Bind(ListQueryValidator.ParseNumber(field, value))}");
+            }
+        }
+
+        var join = "";
+        if (query.Search is { } search)
+        {
+            join = $"join (select record_id, bm25(search) as rank from search where search match {Bind(FullText.Query(search))} " +
+                   $"and resource = {Bind(resource.Name)}) s on s.record_id = t.id";
+            fingerprint.Append("|q=").Append(search);
+        }
+
+        var order = new List<(string, bool)>();
+        foreach (var key in query.Sort)
+        {
+            order.Add((SortExpression(resource, key.Name), key.Descending));
+            fingerprint.Append("|sort:").Append(key.Descending ? "-" : "").Append(key.Name);
+        }
+        if (query.Search is not null && query.Sort.Count == 0) order.Add(("s.rank", false));
+        if (!query.Sort.Any(k => k.Name == "id")) order.Add(("t.id", false));
+
+        return new QueryPlan(resource, join, where.Count == 0 ? "1 = 1" : string.Join(" and ", where), parameters, order, fingerprint.ToString());
+    }
+
+    private static string Condition(Relation relation, string values) => relation.Many
+        ? $"t.id in (select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} in {values})"
+        : $"t.{relation.Column} in {values}";
+
+    /// <summary>Sort expressions never yield null, so keyset comparisons stay simple; null sorts first ascending, as in SQLite.</summary>
+    private static string SortExpression(Resource resource, string name)
+    {
+        var column = resource.Columns[resource.ColumnIndex(name)];
+        return !column.Nullable ? "t." + column.Sql
+            : column.Type == FieldType.Text ? $"coalesce(t.{column.Sql}, '')"
+            : $"coalesce(t.{column.Sql}, -9.0e18)";
+    }
+
+    private static List<Row> Select(SqliteConnection connection, QueryPlan plan, object?[]? after, int limit)
+    {
+        var where = plan.Where;
+        var parameters = new DynamicParameters(plan.Parameters);
+        if (after is not null)
+        {
+            for (var i = 0; i < after.Length; i++) parameters.Add("k" + i, after[i]);
+            where += " and " + Keyset(plan.Order);
+        }
+        parameters.Add("limit", limit);
+        var keys = string.Join(", ", plan.Order.Select((o, i) => $"{o.Sql} as k{i}"));
+        var orderBy = string.Join(", ", plan.Order.Select(o => o.Sql + (o.Descending ? " desc" : "")));
+        var resource = plan.Resource;
+        var sql = $"select {resource.SelectList}, {keys} from {resource.Table} t {plan.Join} where {where} order by {orderBy} limit @limit";
+        return Read(connection, resource, sql, parameters, plan.Order.Count);
+    }
+
+    /// <summary>Rows after the cursor: a row-value comparison when all keys share a direction (index-friendly), else the expanded form.</summary>
+    private static string Keyset(List<(string Sql, bool Descending)> order)
+    {
+        if (order.All(o => o.Descending == order[0].Descending))
+        {
+            var op = order[0].Descending ? "<" : ">";
+            return $"({string.Join(", ", order.Select(o => o.Sql))}) {op} ({string.Join(", ", order.Select((_, i) => "@k" + i))})";
+        }
+        var terms = new List<string>();
+        for (var i = 0; i < order.Count; i++)
+        {
+            var equal = order.Take(i).Select((o, j) => $"{o.Sql} = @k{j}");
+            var step = $"{order[i].Sql} {(order[i].Descending ? "<" : ">")} @k{i}";
+            terms.Add("(" + string.Join(" and ", equal.Append(step)) + ")");
+        }
+        return "(" + string.Join(" or ", terms) + ")";
+    }
+
+    private static List<Row> Read(SqliteConnection connection, Resource resource, string sql, object parameters, int keyCount)
+    {
+        var rows = new List<Row>();
+        using var reader = connection.ExecuteReader(sql, parameters);
+        var width = resource.Columns.Count;
+        while (reader.Read())
+        {
+            var values = new object?[width];
+            for (var i = 0; i < width; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            var keys = new object?[keyCount];
+            for (var i = 0; i < keyCount; i++) keys[i] = reader.GetValue(width + i);
+            rows.Add(new Row(values) { SortValues = keys });
+        }
+        return rows;
+    }
+
+    private static List<Row> ByIds(SqliteConnection connection, Resource resource, IReadOnlyCollection<string> ids)
+    {
+        if (ids.Count == 0) return [];
+        var rows = Read(connection, resource,
+            $"select {resource.SelectList} from {resource.Table} t where t.id in @ids order by t.id", new { ids }, 0);
+        LoadDetails(connection, resource, rows);
+        return rows;
+    }
+
+    /// <summary>Fills each row's to-many ids and citations with one query each.</summary>
+    private static void LoadDetails(SqliteConnection connection, Resource resource, List<Row> rows)
+    {
+        if (rows.Count == 0) return;
+        var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        var ids = byId.Keys;
+        foreach (var relation in resource.ToMany)
+        {
+            foreach (var row in rows) row.Many[relation.Name] = [];
+            var sql = $"select {relation.OwnColumn}, {relation.OtherColumn} from {relation.JoinTable} where {relation.OwnColumn} in @ids order by 1, 2";
+            foreach (var (own, other) in connection.Query<(string, string)>(sql, new { ids }))
+                byId[own].Many[relation.Name].Add(other);
+        }
+        const string citations = """
+            select record_id, source_id, quote from citations
+            where resource = @resource and record_id in @ids order by record_id, position
+            """;
+        foreach (var (id, source, quote) in connection.Query<(string, string, string)>(citations, new { resource = resource.Name, ids }))
+            byId[id].Citations.Add(new Citation(source, quote));
+    }
+
+    private static Dictionary<Relation, Dictionary<string, Row>> Embed(SqliteConnection connection, ListQuery query, List<Row> rows)
+    {
+        var included = new Dictionary<Relation, Dictionary<string, Row>>();
+        foreach (var relation in query.Include)
+        {
+            var ids = relation.Many
+                ? rows.SelectMany(r => r.Many[relation.Name]).ToHashSet(StringComparer.Ordinal)
+                : rows.Select(r => r.Values[query.Resource.ColumnIndex(relation.Name)] as string).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            var target = ResourceCatalog.Get(relation.Target)!;
+            included[relation] = ByIds(connection, target, ids).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        }
+        return included;
+    }
+
+    public Dictionary<Relation, Dictionary<string, Row>> Embed(SqliteConnection connection, Resource resource, IReadOnlyList<Relation> include, Row row) =>
+        Embed(connection, new ListQuery { Resource = resource, Include = include }, [row]);
+
+    internal static string Format(object? value) => value switch
+    {
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

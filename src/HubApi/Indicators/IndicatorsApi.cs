@@ -1,0 +1,43 @@
+using HubApi.Http;
+
+namespace HubApi.Indicators;
+
+/// <summary>A figure about the city, such as its number of national research labs.</summary>
+/// <param name="Id">Stable slug id.</param>
+/// <param name="Name">The indicator's name.</param>
+/// <param name="Value">The figure.</param>
+/// <param name="Unit">What the value counts.</param>
+/// <param name="Description">What the source says of the figure.</param>
+/// <param name="Zone">Id of the zone the figure is about, if it is about one.</param>
+/// <param name="Citations">Quotes from the sources that support this record.</param>
+/// <param name="Version">Increments on every write.</param>
+/// <param name="CreatedAt">When the record was created (UTC).</param>
+/// <param name="UpdatedAt">When the record was last changed (UTC).</param>
+public sealed record Indicator(
+    string Id, string Name, double? Value, string? Unit, string? Description, string? Zone,
+    IReadOnlyList<Citation> Citations,
+    long Version, DateTime CreatedAt, DateTime UpdatedAt);
+
+public static class IndicatorsApi
+{
+    public static readonly Resource Resource = new()
+    {
+        Name = "indicators",
+        Singular = "indicator",
+        RecordType = typeof(Indicator),
+        ExampleId = "national-research-labs",
+        Description = "Figures about the city, such as its 45 national research labs.",
+        Fields =
+        [
+            new("value", "value", FieldType.Number) { Filterable = true, Sortable = true, Description = "The figure." },
+            new("unit", "unit", FieldType.Text) { MaxLength = 100, Description = "What the value counts." },
+            new("description", "description", FieldType.Text) { Description = "What the source says of the figure." },
+        ],
+        Relations =
+        [
+            Relation.ToOne("zone", "zones", "zone_id", "The zone the figure is about."),
+        ],
+    };
+
+    public static RouteGroupBuilder MapIndicators(this IEndpointRouteBuilder app) => app.MapResource(Resource);
+}

@@ -1,0 +1,39 @@
+using HubApi.Data;
+using HubApi.Facilities;
+using HubApi.Firms;
+using HubApi.Http;
+using HubApi.Indicators;
+using HubApi.Industries;
+using HubApi.Projects;
+using HubApi.Services;
+using HubApi.Sources;
+using HubApi.Targets;
+using HubApi.Zones;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddHubLogging();
+builder.Services.AddHubData(builder.Configuration);
+builder.Services.AddHubHttp();
+builder.Services.AddHubOpenApi();
+
+var app = builder.Build();
+
+app.InitializeDatabase();
+app.UseHubHttp();
+app.MapHubOpenApi();
+app.MapHealth();
+
+app.MapSources();
+app.MapZones();
+app.MapIndustries();
+app.MapFirms();
+app.MapTargets();
+app.MapProjects();
+app.MapFacilities();
+app.MapServices();
+app.MapIndicators();
+
+app.Run();
+
+public partial class Program;
