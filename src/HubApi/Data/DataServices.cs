@@ -30,8 +30,9 @@ public static class DataServices
 
     public static void MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).ExcludeFromDescription();
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).ExcludeFromDescription();
+        var getOnly = new HttpMethodMetadata(["GET", "HEAD"]);
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).WithMetadata(getOnly).ExcludeFromDescription();
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).WithMetadata(getOnly).ExcludeFromDescription();
     }
 }
 

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace HubApi.Tests;
+
+/// <summary>The service in memory, on a database of its own that is deleted afterwards.</summary>
+public sealed class HubApiFactory : WebApplicationFactory<Program>
+{
+    public string DatabasePath { get; } = Path.Combine(Path.GetTempPath(), $"hubapi-test-{Guid.NewGuid():N}.db");
+    private readonly Dictionary<string, string?> settings = new();
+
+    public HubApiFactory With(string key, string? value)
+    {
+        settings[key] = value;
+        return this;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("ConnectionStrings:Hub", $"Data Source={DatabasePath}");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(DatabasePath + suffix);
+    }
+}
+
+/// <summary>Base for tests: a fresh service and database per test (xunit makes one instance per test).</summary>
+public abstract class ApiTest : IDisposable
+{
+    protected HubApiFactory Factory { get; } = new();
+    private HttpClient? client;
+    protected HttpClient Client => client ??= Factory.CreateClient();
+
+    public void Dispose()
+    {
+        client?.Dispose();
+        Factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
