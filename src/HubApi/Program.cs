@@ -19,7 +19,6 @@ builder.Services.AddHubOpenApi();
 
 var app = builder.Build();
 
-app.InitializeDatabase();
 app.UseHubHttp();
 app.MapHubOpenApi();
 app.MapHealth();
@@ -34,6 +33,13 @@ app.MapFacilities();
 app.MapServices();
 app.MapIndicators();
 
+if (args is ["openapi", var output])
+{
+    await app.WriteOpenApiAsync(output);
+    return;
+}
+
+app.InitializeDatabase();
 app.Run();
 
 public partial class Program;

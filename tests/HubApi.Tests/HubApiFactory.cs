@@ -5,9 +5,12 @@ using Microsoft.Data.Sqlite;
 namespace HubApi.Tests;
 
 /// <summary>The service in memory, on a database of its own that is deleted afterwards.</summary>
-public sealed class HubApiFactory : WebApplicationFactory<Program>
+public sealed class HubApiFactory(string? databasePath = null) : WebApplicationFactory<Program>
 {
-    public string DatabasePath { get; } = Path.Combine(Path.GetTempPath(), $"hubapi-test-{Guid.NewGuid():N}.db");
+    public string DatabasePath { get; } = databasePath ?? Path.Combine(Path.GetTempPath(), $"hubapi-test-{Guid.NewGuid():N}.db");
+
+    /// <summary>Leave the database file behind on dispose, for a test that starts a second instance on it.</summary>
+    public bool KeepDatabase { get; init; }
     private readonly Dictionary<string, string?> settings = new();
 
     public HubApiFactory With(string key, string? value)
@@ -27,6 +30,7 @@ public sealed class HubApiFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
+        if (KeepDatabase) return;
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(DatabasePath + suffix);
     }
 }

@@ -8,5 +8,9 @@ public sealed record Citation(string Source, string Quote);
 /// <summary>A page of a collection.</summary>
 /// <param name="Items">The records of this page.</param>
 /// <param name="Next">The cursor of the next page, or null on the last page.</param>
-/// <param name="Total">The number of records matching the filters; present when count=true.</param>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? Next, long? Total);
+public sealed record Page<T>(IReadOnlyList<T> Items, string? Next)
+{
+    /// <summary>The number of records matching the filters; present only when count=true.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? Total { get; init; }
+}

@@ -29,6 +29,22 @@ public static class OpenApi
         return services;
     }
 
+    /// <summary>
+    /// Writes the document exactly as /swagger/v1/swagger.yaml serves it (the committed openapi.yaml): the app is
+    /// started on a loopback port without touching the database, and the served bytes are saved.
+    /// </summary>
+    public static async Task WriteOpenApiAsync(this WebApplication app, string path)
+    {
+        app.Urls.Clear();
+        app.Urls.Add("http://127.0.0.1:0");
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient();
+        await File.WriteAllBytesAsync(path, await client.GetByteArrayAsync(address + "/swagger/v1/swagger.yaml"));
+        await app.StopAsync();
+    }
+
     public static void MapHubOpenApi(this WebApplication app)
     {
         app.UseSwagger();

@@ -72,7 +72,7 @@ public static class RecordJson
         }
     }
 
-    public static void WritePage(Utf8JsonWriter w, Resource resource, Page page, IReadOnlySet<string>? fields)
+    public static void WritePage(Utf8JsonWriter w, Resource resource, RowPage page, IReadOnlySet<string>? fields)
     {
         w.WriteStartObject();
         w.WriteStartArray("items");

@@ -18,7 +18,7 @@ public sealed class Row(object?[] values)
 }
 
 /// <summary>A page of rows, the cursor for the next one, and the records embedded by include.</summary>
-public sealed record Page(List<Row> Rows, string? Next, long? Total, Dictionary<Relation, Dictionary<string, Row>> Included);
+public sealed record RowPage(List<Row> Rows, string? Next, long? Total, Dictionary<Relation, Dictionary<string, Row>> Included);
 
 /// <summary>
 /// Turns a validated <see cref="ListQuery"/> into SQL and rows. The only identifiers that reach SQL come from
@@ -27,7 +27,7 @@ public sealed record Page(List<Row> Rows, string? Next, long? Total, Dictionary<
 public sealed class ResourceReader(CursorCodec cursors)
 {
     /// <summary>Reads a page; returns null when the cursor is not one this query issued.</summary>
-    public Page? List(SqliteConnection connection, ListQuery query)
+    public RowPage? List(SqliteConnection connection, ListQuery query)
     {
         var plan = Plan(query);
         object?[]? after = null;
@@ -49,7 +49,7 @@ public sealed class ResourceReader(CursorCodec cursors)
         long? total = query.Count
             ? connection.ExecuteScalar<long>($"select count(*) from {query.Resource.Table} t {plan.Join} where {plan.Where}", plan.Parameters)
             : null;
-        return new Page(rows, next, total, Embed(connection, query, rows));
+        return new RowPage(rows, next, total, Embed(connection, query, rows));
     }
 
     /// <summary>Every matching row in order, read a batch at a time so memory stays flat (exports).</summary>

@@ -1,0 +1,58 @@
+using System.Net;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace HubApi.Tests;
+
+public sealed class StartupTests : ApiTest
+{
+    private static readonly int MigrationCount = Directory.GetFiles(Path.Combine(Repo.Root, "db", "migrations"), "*.sql").Length;
+
+    [Fact]
+    public async Task HealthEndpointsAnswer()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal("Healthy", await Client.GetStringAsync("/health/ready"));
+    }
+
+    [Fact]
+    public async Task StartingTwiceAppliesMigrationsAndSeedOnce()
+    {
+        var path = Factory.DatabasePath + ".twice.db";
+        using (var first = new HubApiFactory(path) { KeepDatabase = true }) await first.CreateClient().GetAsync("/health/ready");
+        using var second = new HubApiFactory(path);
+        using var client = second.CreateClient();
+        Assert.Equal("Healthy", await client.GetStringAsync("/health/ready"));
+
+        using var connection = new SqliteConnection($"Data Source={second.DatabasePath}");
+        Assert.Equal(MigrationCount, connection.ExecuteScalar<long>("select count(*) from schema_migrations"));
+        Assert.Equal(3, connection.ExecuteScalar<long>("select count(*) from zones"));
+        Assert.Equal(1, connection.ExecuteScalar<long>("select count(*) from changes where resource = 'zones' and record_id = 'lingang'"));
+    }
+
+    [Fact]
+    public async Task DatabaseFromANewerBuildStopsStartUp()
+    {
+        var path = Factory.DatabasePath + ".newer.db";
+        using (var first = new HubApiFactory(path) { KeepDatabase = true }) await first.CreateClient().GetAsync("/health/ready");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Execute("insert into schema_migrations (version, applied_at) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')");
+        }
+        using var second = new HubApiFactory(path);
+        var error = Assert.ThrowsAny<Exception>(() => second.CreateClient());
+        Assert.Contains("9999_from_the_future", error.ToString());
+    }
+
+    [Fact]
+    public async Task PragmasAreSetOnEveryConnection()
+    {
+        await Client.GetAsync("/health/ready");
+        var db = (HubApi.Data.Db)Factory.Services.GetService(typeof(HubApi.Data.Db))!;
+        using var connection = db.Open();
+        Assert.Equal("wal", connection.ExecuteScalar<string>("pragma journal_mode"));
+        Assert.Equal(1, connection.ExecuteScalar<long>("pragma foreign_keys"));
+        Assert.Equal(2, connection.ExecuteScalar<long>("pragma synchronous")); // FULL
+        Assert.True(connection.ExecuteScalar<long>("pragma busy_timeout") is > 0 and <= 5000);
+    }
+}
