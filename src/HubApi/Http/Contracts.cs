@@ -14,3 +14,8 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? Next)
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public long? Total { get; init; }
 }
+
+/// <summary>How many matching records carry one value of a facet.</summary>
+/// <param name="Value">The value (an id for relations; "true"/"false" for booleans); null counts records without one.</param>
+/// <param name="Count">The number of matching records with this value.</param>
+public sealed record FacetCount(string? Value, long Count);

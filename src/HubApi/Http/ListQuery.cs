@@ -88,9 +88,18 @@ public sealed partial class ListQuery
 /// </summary>
 public sealed class ListQueryValidator : AbstractValidator<RawQuery>
 {
-    public ListQueryValidator(Resource resource, IEnumerable<string>? extra = null)
+    /// <param name="resource">Whose parameters to accept.</param>
+    /// <param name="facets">Validate a facets request: `by`, `q` and the filters, no paging.</param>
+    public ListQueryValidator(Resource resource, bool facets = false)
     {
-        var allowed = ListQuery.Common.Concat(ListQuery.FilterNames(resource)).Concat(extra ?? []).ToHashSet(StringComparer.Ordinal);
+        var common = facets ? ["by", "q"] : ListQuery.Common;
+        var allowed = common.Concat(ListQuery.FilterNames(resource)).ToHashSet(StringComparer.Ordinal);
+        if (facets)
+        {
+            RuleFor(q => q["by"]).NotEmpty().OverridePropertyName("by")
+                .WithMessage($"by names the facets to count. Allowed: {string.Join(", ", ResourceReader.FacetNames(resource))}.");
+            Names("by", [.. ResourceReader.FacetNames(resource)]);
+        }
 
         RuleFor(q => q).Custom((q, context) =>
         {

@@ -25,6 +25,7 @@ public static class OpenApi
             o.SupportNonNullableReferenceTypes();
             o.OperationFilter<QueryLanguageFilter>();
             o.SchemaFilter<ExampleFilter>();
+            o.SchemaFilter<RelationFilter>();
         });
         return services;
     }
@@ -71,62 +72,110 @@ public sealed class QueryLanguageFilter : IOperationFilter
             id.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ListQuery.Slug().ToString(), MaxLength = 100 };
         }
 
+        if (metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets)
+        {
+            operation.Parameters ??= [];
+            var names = ResourceReader.FacetNames(facets.Resource).ToList();
+            operation.Parameters.Add(List("by", "The facets to count.", Enum(names), required: true, example: names[0]));
+            AddSearchAndFilters(operation, facets.Resource);
+            return;
+        }
         if (metadata.OfType<CollectionEndpoint>().FirstOrDefault() is not { } collection) return;
         var r = collection.Resource;
         operation.Parameters ??= [];
-        void Add(string name, string description, OpenApiSchema schema, JsonNode? example = null) =>
-            operation.Parameters.Add(new OpenApiParameter
-            {
-                Name = name, In = ParameterLocation.Query, Description = description, Schema = schema, Example = example,
-            });
-        OpenApiSchema Text(int maxLength = 200) => new() { Type = JsonSchemaType.String, MaxLength = maxLength };
-        OpenApiSchema List(IEnumerable<string> values) => new()
-        {
-            Type = JsonSchemaType.String,
-            Description = "Comma-separated; allowed: " + string.Join(", ", values),
-            Pattern = $"^({string.Join("|", values.Select(v => v.Replace("-", "\\-")))})(,({string.Join("|", values.Select(v => v.Replace("-", "\\-")))}))*$"
-                .Replace("\\-", "-"),
-        };
-
-        Add("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
+        operation.Parameters.Add(Query("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
         {
             Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = ListQuery.MaxLimit.ToString(CultureInfo.InvariantCulture),
             Default = JsonValue.Create(ListQuery.DefaultLimit),
-        });
-        Add("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Text(4096));
-        var sortValues = r.SortNames.SelectMany(n => new[] { n, "-" + n }).ToList();
-        Add("sort", "Sort keys, comma-separated; `-` sorts descending. `id` is always the final tie-breaker.", List(sortValues), JsonValue.Create("-name"));
-        Add("fields", "Only these properties (`id` is always present).", List(r.FieldNames), JsonValue.Create("id,name"));
+        }));
+        operation.Parameters.Add(Query("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Text(4096)));
+        operation.Parameters.Add(List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.",
+            Enum(r.SortNames.SelectMany(n => new[] { n, "-" + n })), example: "-name"));
+        operation.Parameters.Add(List("fields", "Only these properties (`id` is always present).", Enum(r.FieldNames), example: "id,name"));
         if (r.IncludeNames.Count > 0)
-            Add("include", "Embed these related records in place of their ids.", List(r.IncludeNames), JsonValue.Create(r.IncludeNames[0]));
-        Add("q", "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.",
-            Text(ListQuery.MaxSearchLength));
-        Add("count", "Add `total`, the number of records matching the filters.", new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) });
+            operation.Parameters.Add(List("include", "Embed these related records in place of their ids.", Enum(r.IncludeNames), example: r.IncludeNames[0]));
+        operation.Parameters.Add(Query("count", "Add `total`, the number of records matching the filters.",
+            new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) }));
+        AddSearchAndFilters(operation, r);
 
+        // Exports: the same query, every page, as CSV or NDJSON.
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
+        {
+            okResponse.Description = "A page of records; with `Accept: text/csv` or `Accept: application/x-ndjson`, every matching record (limit and cursor do not apply).";
+            okResponse.Content ??= new Dictionary<string, OpenApiMediaType>();
+            okResponse.Content[Export.Csv] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A header row, then one row per record; to-many ids joined with ';'; citations left out." } };
+            okResponse.Content[Export.Ndjson] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "One JSON record per line." } };
+        }
+    }
+
+    private static void AddSearchAndFilters(OpenApiOperation operation, Resource r)
+    {
+        operation.Parameters!.Add(Query("q", "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.",
+            Text(ListQuery.MaxSearchLength), JsonValue.Create("chip")));
         foreach (var field in r.Filters)
         {
             switch (field.Type)
             {
                 case FieldType.Boolean:
-                    Add(field.Name, field.Description, new OpenApiSchema { Type = JsonSchemaType.Boolean });
+                    operation.Parameters.Add(Query(field.Name, field.Description, new OpenApiSchema { Type = JsonSchemaType.Boolean }));
                     break;
                 case FieldType.Integer or FieldType.Number:
                     var type = field.Type == FieldType.Integer ? JsonSchemaType.Integer : JsonSchemaType.Number;
-                    Add(field.Range.Low, $"At least this {field.Name}. {field.Description}", new OpenApiSchema { Type = type });
-                    Add(field.Range.High, $"At most this {field.Name}. {field.Description}", new OpenApiSchema { Type = type });
+                    var format = field.Type == FieldType.Integer ? "int64" : "double";
+                    operation.Parameters.Add(Query(field.Range.Low, $"At least this {field.Name}. {field.Description}", new OpenApiSchema { Type = type, Format = format }));
+                    operation.Parameters.Add(Query(field.Range.High, $"At most this {field.Name}. {field.Description}", new OpenApiSchema { Type = type, Format = format }));
                     break;
                 default:
-                    Add(field.Name, field.Description + " Comma-separated values match any.",
-                        field.Values is { } values ? List(values) : Text(field.MaxLength));
+                    operation.Parameters.Add(List(field.Name, field.Description + " Any of these values.",
+                        field.Values is { } values ? Enum(values) : Text(field.MaxLength)));
                     break;
             }
         }
         foreach (var relation in r.Relations)
         {
-            Add(relation.FilterName, $"{relation.Description} Ids, comma-separated; matches any.", new OpenApiSchema
+            operation.Parameters.Add(List(relation.FilterName, $"{relation.Description} Any of these ids.",
+                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ListQuery.Slug().ToString(), MaxLength = 100 }));
+        }
+    }
+
+    private static OpenApiParameter Query(string name, string description, OpenApiSchema schema, JsonNode? example = null) =>
+        new() { Name = name, In = ParameterLocation.Query, Description = description, Schema = schema, Example = example };
+
+    /// <summary>A comma-separated list (form style, not exploded), so generated clients take an array.</summary>
+    private static OpenApiParameter List(string name, string description, OpenApiSchema items, bool required = false, string? example = null) =>
+        new()
+        {
+            Name = name, In = ParameterLocation.Query, Description = description + " Comma-separated.", Required = required,
+            Style = ParameterStyle.Form, Explode = false,
+            Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = items, MaxItems = ListQuery.MaxListValues },
+            Example = example is null ? null : new JsonArray([.. example.Split(',').Select(e => (JsonNode)JsonValue.Create(e))]),
+        };
+
+    private static OpenApiSchema Text(int maxLength) => new() { Type = JsonSchemaType.String, MaxLength = maxLength };
+
+    private static OpenApiSchema Enum(IEnumerable<string> values) =>
+        new() { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] };
+}
+
+/// <summary>Relations are ids, or the related records themselves when named in `include`.</summary>
+public sealed class RelationFilter : ISchemaFilter
+{
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema is not OpenApiSchema { Properties: { } properties }) return;
+        var resource = ResourceCatalog.All.FirstOrDefault(r => r.RecordType == context.Type);
+        if (resource is null) return;
+        foreach (var relation in resource.Relations)
+        {
+            var target = context.SchemaGenerator.GenerateSchema(ResourceCatalog.Get(relation.Target)!.RecordType, context.SchemaRepository);
+            var either = new OpenApiSchema
             {
-                Type = JsonSchemaType.String, Pattern = "^[a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*$",
-            });
+                OneOf = [new OpenApiSchema { Type = JsonSchemaType.String, Pattern = ListQuery.Slug().ToString() }, target],
+            };
+            var description = properties[relation.Name].Description + " With `include`, the record itself.";
+            properties[relation.Name] = relation.Many
+                ? new OpenApiSchema { Type = JsonSchemaType.Array, Items = either, Description = description }
+                : new OpenApiSchema { OneOf = either.OneOf, Type = JsonSchemaType.Null, Description = description };
         }
     }
 }

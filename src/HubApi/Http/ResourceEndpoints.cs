@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using FluentValidation;
 using HubApi.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,6 +10,9 @@ namespace HubApi.Http;
 /// <summary>Endpoint metadata that tells the OpenAPI filter which resource's query language an operation speaks.</summary>
 public sealed record CollectionEndpoint(Resource Resource, Resource? Parent = null);
 
+/// <summary>Endpoint metadata for a resource's facets operation: its filters are documented like the list's.</summary>
+public sealed record FacetEndpoint(Resource Resource);
+
 /// <summary>Endpoint metadata for operations addressed by a record id.</summary>
 public sealed record ItemEndpoint(Resource Resource);
 
@@ -16,6 +20,7 @@ public sealed record ItemEndpoint(Resource Resource);
 public static class ResourceEndpoints
 {
     private static readonly Dictionary<Resource, ListQueryValidator> Validators = ResourceCatalog.All.ToDictionary(r => r, r => new ListQueryValidator(r));
+    private static readonly Dictionary<Resource, ListQueryValidator> FacetValidators = ResourceCatalog.All.ToDictionary(r => r, r => new ListQueryValidator(r, facets: true));
 
     public static RouteGroupBuilder MapResource(this IEndpointRouteBuilder app, Resource resource)
     {
@@ -27,6 +32,15 @@ public static class ResourceEndpoints
             .WithDescription(resource.Description + " Keyset-paged: follow `next` (or the `Link: rel=\"next\"` header) to the end.")
             .WithMetadata(new CollectionEndpoint(resource))
             .Produces(StatusCodes.Status200OK, typeof(Page<>).MakeGenericType(resource.RecordType))
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesValidationProblem();
+
+        group.MapGet("/facets", (HttpContext http, Db db, ResourceReader reader) => Facets(http, db, reader, resource))
+            .WithName($"Get{resource.SingularTitle}Facets")
+            .WithSummary($"Count {resource.Name} per value")
+            .WithDescription($"For each facet named in `by`, the number of {resource.Name} per value, under the same filters and search as the list.")
+            .WithMetadata(new FacetEndpoint(resource))
+            .Produces<Dictionary<string, List<FacetCount>>>()
             .Produces(StatusCodes.Status304NotModified)
             .ProducesValidationProblem();
 
@@ -68,6 +82,8 @@ public static class ResourceEndpoints
         var query = ListQuery.From(resource, raw, scope);
         using var connection = db.Open();
         if (scope is not null && !ResourceReader.Exists(connection, parent!, scope.Id)) return NotFound(parent!, scope.Id);
+        // An export is the whole result, every page: limit and cursor do not apply.
+        if (Export.Negotiate(http.Request) is { } mediaType) return new Export(query, reader, db, mediaType);
 
         var page = reader.List(connection, query);
         if (page is null)
@@ -80,6 +96,20 @@ public static class ResourceEndpoints
         var link = page.Next is null ? null : $"<{NextUrl(http.Request, page.Next)}>; rel=\"next\"";
         return JsonBody.Render(w => RecordJson.WritePage(w, resource, page, query.Fields), link);
     }
+
+    private static IResult Facets(HttpContext http, Db db, ResourceReader reader, Resource resource)
+    {
+        var raw = RawQuery.From(http.Request);
+        var validation = FacetValidators[resource].Validate(raw);
+        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
+
+        var query = ListQuery.From(resource, raw);
+        using var connection = db.Open();
+        var facets = reader.Facets(connection, query, ListQuery.Split(raw["by"]).Distinct());
+        return JsonBody.Render(w => JsonSerializer.Serialize(w, facets, FacetJson));
+    }
+
+    private static readonly JsonSerializerOptions FacetJson = new(JsonSerializerDefaults.Web);
 
     private static IResult Get(string id, Db db, ResourceReader reader, Resource resource)
     {

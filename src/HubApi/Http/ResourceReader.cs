@@ -80,36 +80,31 @@ public sealed class ResourceReader(CursorCodec cursors)
     public static bool Exists(SqliteConnection connection, Resource resource, string id) =>
         connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }) > 0;
 
-    /// <summary>Counts per value of each facet under the query's filters.</summary>
-    public Dictionary<string, List<(object? Value, long Count)>> Facets(SqliteConnection connection, ListQuery query, IEnumerable<string> by)
+    /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
+    public Dictionary<string, List<FacetCount>> Facets(SqliteConnection connection, ListQuery query, IEnumerable<string> by)
     {
         var plan = Plan(query);
-        var result = new Dictionary<string, List<(object?, long)>>(StringComparer.Ordinal);
+        var resource = query.Resource;
+        var matching = $"from {resource.Table} t {plan.Join} where {plan.Where}";
+        var result = new Dictionary<string, List<FacetCount>>(StringComparer.Ordinal);
         foreach (var name in by)
         {
-            var resource = query.Resource;
-            string sql;
-            if (resource.Relations.FirstOrDefault(r => r.FilterName == name || r.Name == name) is { } relation)
-            {
-                sql = relation.Many
-                    ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id from {resource.Table} t {plan.Join} where {plan.Where}) group by 1 order by 2 desc, 1"
-                    : $"select t.{relation.Column}, count(*) from {resource.Table} t {plan.Join} where {plan.Where} group by 1 order by 2 desc, 1";
-            }
-            else
-            {
-                var field = resource.Fields.First(f => f.Name == name);
-                sql = $"select t.{field.Column}, count(*) from {resource.Table} t {plan.Join} where {plan.Where} group by 1 order by 2 desc, 1";
-            }
-            var field2 = resource.Fields.FirstOrDefault(f => f.Name == name);
-            result[name] = [.. connection.Query<(object?, long)>(sql, plan.Parameters)
-                .Select(p => (field2?.Type == FieldType.Boolean && p.Item1 is long b ? b != 0 : p.Item1, p.Item2))];
+            var relation = resource.Relations.FirstOrDefault(r => r.FilterName == name);
+            var field = resource.Fields.FirstOrDefault(f => f.Name == name);
+            var sql = relation is { Many: true }
+                ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id {matching}) group by 1 order by 2 desc, 1"
+                : $"select t.{relation?.Column ?? field!.Column}, count(*) {matching} group by 1 order by 2 desc, 1";
+            result[name] = [.. connection.Query<(object?, long)>(sql, plan.Parameters).Select(p => new FacetCount(
+                field?.Type == FieldType.Boolean && p.Item1 is long b ? (b != 0 ? "true" : "false") : p.Item1 is null ? null : Format(p.Item1),
+                p.Item2))];
         }
         return result;
     }
 
+    /// <summary>What can be counted: relations (by their filter name) and text or boolean categories.</summary>
     public static IEnumerable<string> FacetNames(Resource resource) =>
         resource.Relations.Select(r => r.FilterName)
-            .Concat(resource.Fields.Where(f => f.Filterable && f.Type is FieldType.Text or FieldType.Boolean).Select(f => f.Name));
+            .Concat(resource.Filters.Where(f => f.Type is FieldType.Text or FieldType.Boolean).Select(f => f.Name));
 
     private sealed record QueryPlan(Resource Resource, string Join, string Where, DynamicParameters Parameters, List<(string Sql, bool Descending)> Order, string Fingerprint);
 
