@@ -155,9 +155,12 @@ create virtual table search using fts5 (
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
--- Foreign keys and sort orders the list queries use.
-create index firms_by_zone on firms (zone_id, name, id);
+-- Foreign keys and sort orders the list queries use (keyset pages seek these instead of sorting).
+create index firms_by_zone on firms (zone_id, id);
+create index firms_by_zone_name on firms (zone_id, name, id);
 create index firms_by_name on firms (name, id);
+create index firms_by_created on firms (created_at, id);
+create index firms_by_updated on firms (updated_at, id);
 create index targets_by_industry on targets (industry_id);
 create index targets_by_deadline on targets (deadline, id);
 create index projects_by_firm on projects (firm_id);
