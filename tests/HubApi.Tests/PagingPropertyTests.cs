@@ -33,6 +33,7 @@ public sealed class PagingPropertyTests : ApiTest
             RecordStore.Insert(connection, tx, FirmsApi.Resource, record, Db.Now());
         }
         tx.Commit();
+        ((HubApi.Http.ResponseCache)Factory.Services.GetService(typeof(HubApi.Http.ResponseCache))!).Invalidate();
     }
 
     private async Task<List<JsonNode>> Walk(string query, int limit)

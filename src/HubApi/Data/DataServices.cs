@@ -20,6 +20,7 @@ public static class DataServices
             return new CursorCodec(Encoding.UTF8.GetBytes(key));
         });
         services.AddSingleton<ResourceReader>();
+        services.AddSingleton<ResponseCache>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }

@@ -25,6 +25,7 @@ public static class ResourceEndpoints
     public static RouteGroupBuilder MapResource(this IEndpointRouteBuilder app, Resource resource)
     {
         var group = app.MapGroup("/v1/" + resource.Name).WithTags(resource.Title);
+        group.AddEndpointFilter<ResponseCacheFilter>();
 
         group.MapGet("", (HttpContext http, Db db, ResourceReader reader) => List(http, db, reader, resource, null))
             .WithName("List" + resource.Title)
