@@ -13,6 +13,7 @@ using HubApi.Zones;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHubLogging();
+builder.AddHubHardening();
 builder.Services.AddHubData(builder.Configuration);
 builder.Services.AddHubHttp();
 builder.Services.AddHubOpenApi();
@@ -20,6 +21,7 @@ builder.Services.AddHubOpenApi();
 var app = builder.Build();
 
 app.UseHubHttp();
+app.UseHubHardening();
 app.MapHubOpenApi();
 app.MapHealth();
 

@@ -23,6 +23,9 @@ public sealed class HubApiFactory(string? databasePath = null) : WebApplicationF
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Hub", $"Data Source={DatabasePath}");
+        // Tests send many requests from one address; the rate-limit tests switch these back on.
+        builder.UseSetting("RateLimiting:AnonymousPermitsPerMinute", "0");
+        builder.UseSetting("RateLimiting:KeyedPermitsPerMinute", "0");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 
