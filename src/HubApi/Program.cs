@@ -1,3 +1,4 @@
+using HubApi;
 using HubApi.Data;
 using HubApi.Facilities;
 using HubApi.Firms;
@@ -35,13 +36,14 @@ app.MapFacilities();
 app.MapServices();
 app.MapIndicators();
 
-if (args is ["openapi", var output])
-{
-    await app.WriteOpenApiAsync(output);
-    return;
-}
+if (await Cli.RunAsync(app, args) is { } exitCode) return exitCode;
 
-app.InitializeDatabase();
+if (!app.InitializeDatabase())
+{
+    await app.DisposeAsync(); // flushes the log line that says why
+    return 1;
+}
 app.Run();
+return 0;
 
 public partial class Program;

@@ -25,9 +25,27 @@ public static class DataServices
         return services;
     }
 
-    /// <summary>Migrates and seeds before the first request; a database from a newer build stops start-up here.</summary>
-    public static void InitializeDatabase(this WebApplication app) =>
-        Database.Initialize(app.Services.GetRequiredService<Db>(), app.Logger);
+    /// <summary>
+    /// Migrates and seeds before the first request. A database from a newer build, or one that is not a sound SQLite
+    /// file, stops start-up here with a clear message rather than serving garbage.
+    /// </summary>
+    public static bool InitializeDatabase(this WebApplication app)
+    {
+        var db = app.Services.GetRequiredService<Db>();
+        try
+        {
+            Database.Initialize(db, app.Logger);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            app.Logger.LogCritical("The database {Database} cannot be used: {Reason}. Restore a backup with `restore <file>`, " +
+                                   "or point ConnectionStrings__Hub at another database.", db.DataSource, e.Message);
+            return false;
+        }
+        // On shutdown (SIGTERM), after in-flight requests finish: fold the WAL back into the file and close.
+        app.Lifetime.ApplicationStopped.Register(() => Database.Close(db));
+        return true;
+    }
 
     public static void MapHealth(this WebApplication app)
     {

@@ -27,6 +27,12 @@ public static class Database
         }
     }
 
+    public static void Close(Db db)
+    {
+        using (var connection = db.Open()) connection.Execute("pragma wal_checkpoint(truncate)");
+        SqliteConnection.ClearAllPools();
+    }
+
     public static bool IsEmpty(SqliteConnection connection) =>
         ResourceCatalog.All.All(r => connection.ExecuteScalar<long>($"select count(*) from (select 1 from {r.Table} limit 1)") == 0);
 

@@ -20,7 +20,7 @@ public static class HttpServices
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
-        services.AddExceptionHandler<DatabaseBusyHandler>();
+        services.AddExceptionHandler<DatabaseFaultHandler>();
         services.AddCors(o => o.AddDefaultPolicy(policy => policy
             .AllowAnyOrigin()
             .WithMethods("GET", "HEAD")
@@ -39,16 +39,29 @@ public static class HttpServices
     }
 }
 
-/// <summary>A locked or busy database is a temporary condition: 503 with Retry-After, never a hang or a 500.</summary>
-public sealed class DatabaseBusyHandler : IExceptionHandler
+/// <summary>
+/// Database faults are answered as what they are for the client: a busy or locked database is temporary (503 with
+/// Retry-After, never a hang or a 500); a full disk is 507; a read-only, unreadable or damaged database is 503.
+/// </summary>
+public sealed class DatabaseFaultHandler(ILogger<DatabaseFaultHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not SqliteException { SqliteErrorCode: 5 or 6 }) return false; // SQLITE_BUSY, SQLITE_LOCKED
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = "1";
-        await TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
-            detail: "The database is busy; retry shortly.").ExecuteAsync(http);
+        if (exception is not SqliteException sqlite) return false;
+        var (status, retryAfter, detail) = (sqlite.SqliteErrorCode & 0xFF) switch
+        {
+            5 or 6 => (503, "1", "The database is busy; retry shortly."),                       // BUSY, LOCKED
+            13 => (507, "60", "The database has no room left for this write."),                  // FULL
+            8 => (503, "60", "The database is read-only at the moment; writes are refused."),    // READONLY
+            10 or 14 => (503, "30", "The database cannot be read or written at the moment."),    // IOERR, CANTOPEN
+            11 or 26 => (503, "60", "The database is damaged; the operator has been told."),     // CORRUPT, NOTADB
+            _ => (0, "", ""),
+        };
+        if (status == 0) return false;
+        logger.LogError("Database fault {Code} answered {Status}: {Message}", sqlite.SqliteErrorCode, status, sqlite.Message);
+        http.Response.StatusCode = status;
+        http.Response.Headers.RetryAfter = retryAfter;
+        await TypedResults.Problem(statusCode: status, detail: detail).ExecuteAsync(http);
         return true;
     }
 }

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace HubApi.Tests;
+
+/// <summary>The real service as its own process on a loopback port, for start-up, crash and shutdown tests.</summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    public int Port { get; }
+    public HttpClient Client { get; }
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    private ServerProcess(string databasePath, IDictionary<string, string>? environment, string[] args)
+    {
+        Port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "HubApi.dll"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ConnectionStrings__Hub"] = $"Data Source={databasePath}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["RateLimiting__AnonymousPermitsPerMinute"] = "0";
+        start.Environment["RateLimiting__KeyedPermitsPerMinute"] = "0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>Starts the service and waits until /health/ready answers 200.</summary>
+    public static async Task<ServerProcess> StartAsync(string databasePath, IDictionary<string, string>? environment = null)
+    {
+        var server = new ServerProcess(databasePath, environment, []);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (server.process.HasExited) throw new InvalidOperationException("The service exited during start-up:\n" + server.Output);
+            try
+            {
+                if ((await server.Client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return server;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(50);
+        }
+        server.Dispose();
+        throw new TimeoutException("The service did not become ready:\n" + server.Output);
+    }
+
+    /// <summary>Runs the service binary to completion (a command, or a start-up that must fail).</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string databasePath, params string[] args)
+    {
+        using var server = new ServerProcess(databasePath, null, args);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await server.process.WaitForExitAsync(timeout.Token);
+        server.process.WaitForExit(); // drain the output
+        return (server.process.ExitCode, server.Output);
+    }
+
+    public void Kill() => process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM, as a container runtime sends it; returns the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        process.Dispose();
+        Client.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
