@@ -26,6 +26,8 @@ public sealed class Export(ListQuery query, ResourceReader reader, Db db, string
 
     public async Task ExecuteAsync(HttpContext http)
     {
+        // A full export of a large table may rightly take longer than the request time-out.
+        http.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>()?.DisableTimeout();
         http.Response.ContentType = mediaType + "; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"inline; filename=\"{query.Resource.Name}.{(mediaType == Csv ? "csv" : "ndjson")}\"";
         var body = http.Response.BodyWriter;
