@@ -12,11 +12,15 @@ public static class Cli
           openapi <file>          write the OpenAPI document (the committed openapi.yaml)
           backup <file>           copy the database online into a new file
           restore <file>          replace the database's content with a backup (service stopped)
+          keys create --name N --scope write[,admin]
+          keys list
+          keys revoke <name-or-id>
         """;
 
     /// <summary>Runs a command; returns its exit code, or null when the arguments ask to serve.</summary>
     public static async Task<int?> RunAsync(WebApplication app, string[] args)
     {
+        if (Keys.KeysCli.Handles(args)) return Keys.KeysCli.Run(args, app.Configuration);
         // Configuration switches (--key=value, key=value) are for serving; commands are bare words.
         var words = args.Where(a => !a.StartsWith('-') && !a.Contains('=')).ToArray();
         if (words.Length == 0) return null;

@@ -1,10 +1,12 @@
 using HubApi;
+using HubApi.Changes;
 using HubApi.Data;
 using HubApi.Facilities;
 using HubApi.Firms;
 using HubApi.Http;
 using HubApi.Indicators;
 using HubApi.Industries;
+using HubApi.Keys;
 using HubApi.Projects;
 using HubApi.Services;
 using HubApi.Sources;
@@ -17,12 +19,14 @@ builder.AddHubLogging();
 builder.AddHubHardening();
 builder.Services.AddHubData(builder.Configuration);
 builder.Services.AddHubHttp();
+builder.Services.AddHubKeys(builder.Configuration);
 builder.Services.AddHubOpenApi();
 
 var app = builder.Build();
 
 app.UseHubHttp();
 app.UseHubHardening();
+app.UseAuthorization();
 app.MapHubOpenApi();
 app.MapHealth();
 
@@ -35,6 +39,7 @@ app.MapProjects();
 app.MapFacilities();
 app.MapServices();
 app.MapIndicators();
+app.MapChanges();
 
 if (await Cli.RunAsync(app, args) is { } exitCode) return exitCode;
 

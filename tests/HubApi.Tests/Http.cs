@@ -40,3 +40,60 @@ public static class Http
 
     public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 }
+
+/// <summary>Write requests as a partner sends them: JSON bodies, an API key, If-Match and Idempotency-Key when given.</summary>
+public static class Writes
+{
+    public const string MergePatch = "application/merge-patch+json";
+
+    public static async Task<HttpResponseMessage> Send(this HttpClient client, HttpMethod method, string url, string? body = null,
+        string? key = null, string? ifMatch = null, string contentType = "application/json", string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(body));
+            if (contentType.Length > 0) request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        }
+        if (key is not null) request.Headers.Add("X-Api-Key", key);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>Asserts the status and returns the JSON body.</summary>
+    public static async Task<JsonNode> Expect(this HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: expected {(int)expected}, got {(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    /// <summary>The record's current ETag, as GET gives it.</summary>
+    public static async Task<string> ETag(this HttpClient client, string url)
+    {
+        using var response = await client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.ETag!.Tag;
+    }
+}
+
+/// <summary>A test whose service has an admin key (scopes write and admin).</summary>
+public abstract class WriteTest : ApiTest
+{
+    protected const string AdminKey = "test-admin-key-0123456789";
+
+    protected WriteTest() => Factory.With("Auth:AdminKey", AdminKey);
+
+    protected Task<HttpResponseMessage> Post(string url, string body, string? idempotencyKey = null) =>
+        Client.Send(HttpMethod.Post, url, body, AdminKey, idempotencyKey: idempotencyKey);
+
+    protected Task<HttpResponseMessage> Put(string url, string body, string? ifMatch) =>
+        Client.Send(HttpMethod.Put, url, body, AdminKey, ifMatch);
+
+    protected Task<HttpResponseMessage> Patch(string url, string body, string? ifMatch) =>
+        Client.Send(HttpMethod.Patch, url, body, AdminKey, ifMatch, Writes.MergePatch);
+
+    protected Task<HttpResponseMessage> Delete(string url, string? ifMatch) =>
+        Client.Send(HttpMethod.Delete, url, null, AdminKey, ifMatch);
+}

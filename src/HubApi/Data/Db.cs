@@ -35,5 +35,7 @@ public sealed class Db
     }
 
     /// <summary>The database's time stamp format: ISO 8601 UTC with milliseconds, sortable as text.</summary>
-    public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+    public static string Now() => Timestamp(DateTime.UtcNow);
+
+    public static string Timestamp(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }

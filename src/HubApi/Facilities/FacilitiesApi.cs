@@ -17,6 +17,17 @@ public sealed record Facility(
     IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A facility as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The facility's name.</param>
+/// <param name="Kind">What sort of facility it is.</param>
+/// <param name="Description">What the source says of the facility.</param>
+/// <param name="Zone">Id of the zone the facility is in.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record FacilityInput(
+    string? Id, string Name, string? Kind, string? Description, string? Zone,
+    IReadOnlyList<Citation>? Citations);
+
 public static class FacilitiesApi
 {
     public static readonly Resource Resource = new()
@@ -24,6 +35,7 @@ public static class FacilitiesApi
         Name = "facilities",
         Singular = "facility",
         RecordType = typeof(Facility),
+        InputType = typeof(FacilityInput),
         ExampleId = "ssrf",
         Description = "Research facilities and labs, such as the Shanghai Synchrotron Radiation Facility.",
         Fields =

@@ -17,6 +17,17 @@ public sealed record Firm(
     IReadOnlyList<string> Industries, IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A firm as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The firm's name.</param>
+/// <param name="Description">What the source says of the firm.</param>
+/// <param name="Zone">Id of the zone the firm is present in.</param>
+/// <param name="Industries">Ids of the firm's industries. Omitted means none.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record FirmInput(
+    string? Id, string Name, string? Description, string? Zone, IReadOnlyList<string>? Industries,
+    IReadOnlyList<Citation>? Citations);
+
 public static class FirmsApi
 {
     public static readonly Resource Resource = new()
@@ -24,6 +35,7 @@ public static class FirmsApi
         Name = "firms",
         Singular = "firm",
         RecordType = typeof(Firm),
+        InputType = typeof(FirmInput),
         ExampleId = "smic",
         Description = "Firms named by the sources, such as SMIC.",
         Fields =

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
 
@@ -24,9 +25,27 @@ public static class HttpServices
         services.AddCors(o => o.AddDefaultPolicy(policy => policy
             .AllowAnyOrigin()
             .WithMethods("GET", "HEAD")
-            .WithHeaders("If-None-Match", "Accept")
+            .WithHeaders("If-None-Match", "Accept", "Last-Event-ID")
             .WithExposedHeaders("ETag", "Link", "Location", "Retry-After")));
+        // Writes carry a key: browsers may send them only from the origins configured in Cors:WriteOrigins (none by default).
+        services.AddOptions<CorsOptions>().Configure<IConfiguration>((o, configuration) => o.AddPolicy(WriteCorsPolicy, policy => policy
+            .WithOrigins(WriteOrigins(configuration))
+            .WithMethods("POST", "PUT", "PATCH", "DELETE")
+            .WithHeaders("Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key")
+            .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed")));
         return services;
+    }
+
+    public const string WriteCorsPolicy = "writes";
+
+    /// <summary>Cors:WriteOrigins as a list (Cors__WriteOrigins__0=...) or one comma-separated value.</summary>
+    private static string[] WriteOrigins(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Cors:WriteOrigins");
+        var values = section.Value is { } list ? list.Split(',') : section.GetChildren().Select(c => c.Value ?? "");
+        string[] origins = [.. values.Select(v => v.Trim()).Where(v => v.Length > 0)];
+        if (origins.Contains("*")) throw new InvalidOperationException("Cors:WriteOrigins cannot be '*': name the origins that may send writes.");
+        return origins;
     }
 
     public static void UseHubHttp(this WebApplication app)
@@ -36,6 +55,8 @@ public static class HttpServices
         app.UseStatusCodePages(context =>
             TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         app.UseCors();
+        // Authentication only identifies the key; rate limits (per key) then apply before authorization refuses anything.
+        app.UseAuthentication();
     }
 }
 

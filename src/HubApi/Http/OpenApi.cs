@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using HubApi.Data;
+using HubApi.Keys;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -23,9 +24,18 @@ public static class OpenApi
             });
             o.IncludeXmlComments(Path.Combine(AppContext.BaseDirectory, "HubApi.xml"));
             o.SupportNonNullableReferenceTypes();
+            o.AddSecurityDefinition(ApiKeyAuthentication.Scheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeyAuthentication.Header,
+                Description = "An API key with the `write` scope, needed by the write operations only; reads are anonymous.",
+            });
             o.OperationFilter<QueryLanguageFilter>();
+            o.OperationFilter<OperationDocsFilter>();
             o.SchemaFilter<ExampleFilter>();
             o.SchemaFilter<RelationFilter>();
+            o.SchemaFilter<InputSchemaFilter>();
         });
         return services;
     }
@@ -180,6 +190,64 @@ public sealed class RelationFilter : ISchemaFilter
     }
 }
 
+/// <summary>Endpoint metadata that completes an endpoint's OpenAPI operation with what its handler signature cannot express.</summary>
+public sealed record OperationDocs(Action<OpenApiOperation, OperationFilterContext> Apply);
+
+public sealed class OperationDocsFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        foreach (var docs in context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<OperationDocs>()) docs.Apply(operation, context);
+    }
+}
+
+/// <summary>States each input schema's constraints from its resource definition: the same rules the validator applies.</summary>
+public sealed class InputSchemaFilter : ISchemaFilter
+{
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema is not OpenApiSchema concrete || concrete.Properties is not { } properties) return;
+        var resource = ResourceCatalog.All.FirstOrDefault(r => r.InputType == context.Type);
+        if (resource is null) return;
+
+        concrete.Required = new HashSet<string>(["name", .. resource.Fields.Where(f => !f.Nullable).Select(f => f.Name)]);
+        concrete.AdditionalPropertiesAllowed = false;
+        var slug = ListQuery.Slug().ToString();
+        void Set(string name, Action<OpenApiSchema> change)
+        {
+            if (properties.TryGetValue(name, out var found) && found is OpenApiSchema property) change(property);
+        }
+        static string? Bound(double value) =>
+            value is double.MinValue or double.MaxValue ? null : value.ToString(CultureInfo.InvariantCulture);
+
+        Set("id", p => { p.Pattern = slug; p.MaxLength = Resource.IdMaxLength; });
+        Set("name", p => { p.MinLength = 1; p.MaxLength = Resource.NameMaxLength; });
+        foreach (var field in resource.Fields)
+        {
+            Set(field.Name, p =>
+            {
+                if (field.Type == FieldType.Text && field.Values is null) p.MaxLength = field.MaxLength;
+                if (field.Type is FieldType.Integer or FieldType.Number)
+                {
+                    p.Minimum = Bound(field.Minimum);
+                    p.Maximum = Bound(field.Maximum);
+                }
+            });
+        }
+        foreach (var relation in resource.ToOne) Set(relation.Name, p => { p.Pattern = slug; p.MaxLength = Resource.IdMaxLength; });
+        foreach (var relation in resource.ToMany)
+        {
+            Set(relation.Name, p =>
+            {
+                p.MaxItems = RecordValidator.MaxLinks;
+                p.UniqueItems = true;
+                p.Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = slug, MaxLength = Resource.IdMaxLength };
+            });
+        }
+        Set("citations", p => p.MaxItems = RecordValidator.MaxCitations);
+    }
+}
+
 /// <summary>Gives each record schema an example taken from the seed dataset.</summary>
 public sealed class ExampleFilter : ISchemaFilter
 {
@@ -188,7 +256,7 @@ public sealed class ExampleFilter : ISchemaFilter
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
         if (schema is not OpenApiSchema concrete) return;
-        var resource = ResourceCatalog.All.FirstOrDefault(r => r.RecordType == context.Type);
+        var resource = ResourceCatalog.All.FirstOrDefault(r => r.RecordType == context.Type || r.InputType == context.Type);
         if (resource is null) return;
         var record = Dataset.Value[resource.Name]!.AsArray().FirstOrDefault(n => n!["id"]!.GetValue<string>() == resource.ExampleId);
         if (record is null) return;

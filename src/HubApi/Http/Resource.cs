@@ -52,6 +52,8 @@ public sealed class Resource
     public required string Name { get; init; }
     public required string Singular { get; init; }
     public required Type RecordType { get; init; }
+    /// <summary>The typed body of POST and PUT: the writable properties only (the request schema).</summary>
+    public required Type InputType { get; init; }
     public required string Description { get; init; }
     public required string ExampleId { get; init; }
     public string Table => Name;
@@ -60,6 +62,12 @@ public sealed class Resource
 
     /// <summary>Properties every record carries besides its own fields.</summary>
     public static readonly string[] Meta = ["citations", "version", "createdAt", "updatedAt"];
+
+    /// <summary>Properties the server sets on every write; a body that names them is refused.</summary>
+    public static readonly string[] ServerOwned = ["version", "createdAt", "updatedAt"];
+
+    public const int IdMaxLength = 100;
+    public const int NameMaxLength = 200;
 
     public string Title => char.ToUpperInvariant(Name[0]) + Name[1..];
     public string SingularTitle => char.ToUpperInvariant(Singular[0]) + Singular[1..];
@@ -77,6 +85,10 @@ public sealed class Resource
         ["id", "name", .. Fields.Select(f => f.Name), .. Relations.Select(r => r.Name), .. Meta];
 
     public IReadOnlyList<string> IncludeNames => field ??= [.. Relations.Select(r => r.Name)];
+
+    /// <summary>What a write body may carry, in JSON order: everything but the server-owned properties.</summary>
+    public IReadOnlyList<string> WritableNames => field ??=
+        ["id", "name", .. Fields.Select(f => f.Name), .. Relations.Select(r => r.Name), "citations"];
 
     public Relation? Relation(string name) => Relations.FirstOrDefault(r => r.Name == name);
 

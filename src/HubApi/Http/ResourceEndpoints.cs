@@ -16,7 +16,7 @@ public sealed record FacetEndpoint(Resource Resource);
 /// <summary>Endpoint metadata for operations addressed by a record id.</summary>
 public sealed record ItemEndpoint(Resource Resource);
 
-/// <summary>The read endpoints every resource shares: list, get, and nested lists.</summary>
+/// <summary>The endpoints every resource shares: list, get and nested lists, and the writes (see <see cref="WriteEndpoints"/>).</summary>
 public static class ResourceEndpoints
 {
     private static readonly Dictionary<Resource, ListQueryValidator> Validators = ResourceCatalog.All.ToDictionary(r => r, r => new ListQueryValidator(r));
@@ -54,6 +54,7 @@ public static class ResourceEndpoints
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapWrites(resource);
         return group;
     }
 

@@ -71,14 +71,15 @@ public sealed class ResourceReader(CursorCodec cursors)
         }
     }
 
-    public Row? Get(SqliteConnection connection, Resource resource, string id)
+    /// <summary>One record; pass the transaction when reading inside a write, so the read sees what the write sees.</summary>
+    public Row? Get(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null)
     {
-        var rows = ByIds(connection, resource, [id]);
+        var rows = ByIds(connection, resource, [id], tx);
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public static bool Exists(SqliteConnection connection, Resource resource, string id) =>
-        connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }) > 0;
+    public static bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null) =>
+        connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }, tx) > 0;
 
     /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
     public Dictionary<string, List<FacetCount>> Facets(SqliteConnection connection, ListQuery query, IEnumerable<string> by)
@@ -217,10 +218,10 @@ public sealed class ResourceReader(CursorCodec cursors)
         return "(" + string.Join(" or ", terms) + ")";
     }
 
-    private static List<Row> Read(SqliteConnection connection, Resource resource, string sql, object parameters, int keyCount)
+    private static List<Row> Read(SqliteConnection connection, Resource resource, string sql, object parameters, int keyCount, SqliteTransaction? tx = null)
     {
         var rows = new List<Row>();
-        using var reader = connection.ExecuteReader(sql, parameters);
+        using var reader = connection.ExecuteReader(sql, parameters, tx);
         var width = resource.Columns.Count;
         while (reader.Read())
         {
@@ -233,17 +234,17 @@ public sealed class ResourceReader(CursorCodec cursors)
         return rows;
     }
 
-    private static List<Row> ByIds(SqliteConnection connection, Resource resource, IReadOnlyCollection<string> ids)
+    private static List<Row> ByIds(SqliteConnection connection, Resource resource, IReadOnlyCollection<string> ids, SqliteTransaction? tx = null)
     {
         if (ids.Count == 0) return [];
         var rows = Read(connection, resource,
-            $"select {resource.SelectList} from {resource.Table} t where t.id in @ids order by t.id", new { ids }, 0);
-        LoadDetails(connection, resource, rows);
+            $"select {resource.SelectList} from {resource.Table} t where t.id in @ids order by t.id", new { ids }, 0, tx);
+        LoadDetails(connection, resource, rows, tx);
         return rows;
     }
 
     /// <summary>Fills each row's to-many ids and citations with one query each.</summary>
-    private static void LoadDetails(SqliteConnection connection, Resource resource, List<Row> rows)
+    private static void LoadDetails(SqliteConnection connection, Resource resource, List<Row> rows, SqliteTransaction? tx = null)
     {
         if (rows.Count == 0) return;
         var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
@@ -252,14 +253,14 @@ public sealed class ResourceReader(CursorCodec cursors)
         {
             foreach (var row in rows) row.Many[relation.Name] = [];
             var sql = $"select {relation.OwnColumn}, {relation.OtherColumn} from {relation.JoinTable} where {relation.OwnColumn} in @ids order by 1, 2";
-            foreach (var (own, other) in connection.Query<(string, string)>(sql, new { ids }))
+            foreach (var (own, other) in connection.Query<(string, string)>(sql, new { ids }, tx))
                 byId[own].Many[relation.Name].Add(other);
         }
         const string citations = """
             select record_id, source_id, quote from citations
             where resource = @resource and record_id in @ids order by record_id, position
             """;
-        foreach (var (id, source, quote) in connection.Query<(string, string, string)>(citations, new { resource = resource.Name, ids }))
+        foreach (var (id, source, quote) in connection.Query<(string, string, string)>(citations, new { resource = resource.Name, ids }, tx))
             byId[id].Citations.Add(new Citation(source, quote));
     }
 

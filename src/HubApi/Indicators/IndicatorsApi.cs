@@ -18,6 +18,18 @@ public sealed record Indicator(
     IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A indicator as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The indicator's name.</param>
+/// <param name="Value">The figure.</param>
+/// <param name="Unit">What the value counts.</param>
+/// <param name="Description">What the source says of the figure.</param>
+/// <param name="Zone">Id of the zone the figure is about, if it is about one.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record IndicatorInput(
+    string? Id, string Name, double? Value, string? Unit, string? Description, string? Zone,
+    IReadOnlyList<Citation>? Citations);
+
 public static class IndicatorsApi
 {
     public static readonly Resource Resource = new()
@@ -25,6 +37,7 @@ public static class IndicatorsApi
         Name = "indicators",
         Singular = "indicator",
         RecordType = typeof(Indicator),
+        InputType = typeof(IndicatorInput),
         ExampleId = "national-research-labs",
         Description = "Figures about the city, such as its 45 national research labs.",
         Fields =

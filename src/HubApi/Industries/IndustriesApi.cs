@@ -17,6 +17,17 @@ public sealed record Industry(
     IReadOnlyList<string> Zones, IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A industry as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The industry's name.</param>
+/// <param name="Strategic">Whether the city names it one of its three strategic industries.</param>
+/// <param name="Description">What the source says of the industry.</param>
+/// <param name="Zones">Ids of the zones that are a base for this industry. Omitted means none.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record IndustryInput(
+    string? Id, string Name, bool Strategic, string? Description, IReadOnlyList<string>? Zones,
+    IReadOnlyList<Citation>? Citations);
+
 public static class IndustriesApi
 {
     public static readonly Resource Resource = new()
@@ -24,6 +35,7 @@ public static class IndustriesApi
         Name = "industries",
         Singular = "industry",
         RecordType = typeof(Industry),
+        InputType = typeof(IndustryInput),
         ExampleId = "integrated-circuits",
         Description = "Industries the city develops: the three strategic ones and the fields its zones are bases for.",
         Fields =

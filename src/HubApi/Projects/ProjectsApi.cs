@@ -18,6 +18,18 @@ public sealed record Project(
     IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A project as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The project's name.</param>
+/// <param name="InvestmentUsd">Total investment in US dollars.</param>
+/// <param name="Description">What the source says of the project.</param>
+/// <param name="Firm">Id of the firm behind the project.</param>
+/// <param name="Zone">Id of the zone the project is in.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record ProjectInput(
+    string? Id, string Name, double? InvestmentUsd, string? Description, string? Firm, string? Zone,
+    IReadOnlyList<Citation>? Citations);
+
 public static class ProjectsApi
 {
     public static readonly Resource Resource = new()
@@ -25,6 +37,7 @@ public static class ProjectsApi
         Name = "projects",
         Singular = "project",
         RecordType = typeof(Project),
+        InputType = typeof(ProjectInput),
         ExampleId = "smic-lingang-wafer-plant",
         Description = "Investment projects, such as SMIC's wafer plant in Lingang.",
         Fields =

@@ -17,6 +17,17 @@ public sealed record Service(
     IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A service as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The service's name.</param>
+/// <param name="Area">The area the service covers.</param>
+/// <param name="Figure">A figure the source gives for the service.</param>
+/// <param name="Description">What the source says of the service.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record ServiceInput(
+    string? Id, string Name, ServiceArea? Area, string? Figure, string? Description,
+    IReadOnlyList<Citation>? Citations);
+
 /// <summary>The areas the city's digital services cover.</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ServiceArea>))]
 public enum ServiceArea
@@ -33,6 +44,7 @@ public static class ServicesApi
         Name = "services",
         Singular = "service",
         RecordType = typeof(Service),
+        InputType = typeof(ServiceInput),
         ExampleId = "bus-arrival-forecast",
         Description = "The city's digital services, covering the economy, daily life and urban management.",
         Fields =

@@ -18,6 +18,18 @@ public sealed record Source(
     IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A source document as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The document's title.</param>
+/// <param name="Author">Who wrote it.</param>
+/// <param name="Section">The section it appeared in.</param>
+/// <param name="Description">What the document is about.</param>
+/// <param name="Text">The document's full text, in which every quote can be found.</param>
+/// <param name="Citations">Quotes that support this record's own fields. Omitted means none.</param>
+public sealed record SourceInput(
+    string? Id, string Name, string? Author, string? Section, string? Description, string? Text,
+    IReadOnlyList<Citation>? Citations);
+
 public static class SourcesApi
 {
     public static readonly Resource Resource = new()
@@ -25,6 +37,7 @@ public static class SourcesApi
         Name = "sources",
         Singular = "source",
         RecordType = typeof(Source),
+        InputType = typeof(SourceInput),
         ExampleId = "shanghai-digital-hub",
         Description = "The documents the dataset is built from; every record's citations point here.",
         Fields =

@@ -19,6 +19,19 @@ public sealed record Target(
     IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A target as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The target's title.</param>
+/// <param name="Value">The figure to reach, when the target has one.</param>
+/// <param name="Unit">What the value counts.</param>
+/// <param name="Deadline">The year by which the target is to be met.</param>
+/// <param name="Description">What the source says of the target.</param>
+/// <param name="Industry">Id of the industry the target concerns, if any.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record TargetInput(
+    string? Id, string Name, double? Value, string? Unit, long Deadline, string? Description, string? Industry,
+    IReadOnlyList<Citation>? Citations);
+
 public static class TargetsApi
 {
     public static readonly Resource Resource = new()
@@ -26,6 +39,7 @@ public static class TargetsApi
         Name = "targets",
         Singular = "target",
         RecordType = typeof(Target),
+        InputType = typeof(TargetInput),
         ExampleId = "intelligent-factories",
         Description = "The city's targets, such as 200 intelligent factories by 2025.",
         Fields =

@@ -17,6 +17,17 @@ public sealed record Zone(
     IReadOnlyList<string> Industries, IReadOnlyList<Citation> Citations,
     long Version, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>A zone as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.</summary>
+/// <param name="Id">Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.</param>
+/// <param name="Name">The zone's name.</param>
+/// <param name="District">The district the zone lies in.</param>
+/// <param name="Description">What the source says of the zone.</param>
+/// <param name="Industries">Ids of the industries the zone is a base for. Omitted means none.</param>
+/// <param name="Citations">Quotes from the sources that support this record. Omitted means none.</param>
+public sealed record ZoneInput(
+    string? Id, string Name, string? District, string? Description, IReadOnlyList<string>? Industries,
+    IReadOnlyList<Citation>? Citations);
+
 public static class ZonesApi
 {
     public static readonly Resource Resource = new()
@@ -24,6 +35,7 @@ public static class ZonesApi
         Name = "zones",
         Singular = "zone",
         RecordType = typeof(Zone),
+        InputType = typeof(ZoneInput),
         ExampleId = "zhangjiang",
         Description = "Shanghai's industrial zones, such as Zhangjiang, Lingang and the West Bund.",
         Fields =

@@ -1,0 +1,106 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using HubApi.Data;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace HubApi.Keys;
+
+public static class ApiKeyAuthentication
+{
+    public const string Scheme = "ApiKey";
+    public const string Header = "X-Api-Key";
+    public const string ScopeClaim = "scope";
+    /// <summary>The authorization policy of every write endpoint.</summary>
+    public const string WritePolicy = "write";
+
+    /// <summary>
+    /// API keys as the default authentication scheme, so every later consumer (authorization, rate limiting)
+    /// sees the caller's key as the request's user; a request without a key stays anonymous.
+    /// </summary>
+    public static IServiceCollection AddHubKeys(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(AdminKey.From(configuration["Auth:AdminKey"]));
+        // The core services only: the full AddAuthentication also brings data protection and its key ring, which API keys do not use.
+        services.AddAuthenticationCore(o =>
+        {
+            o.AddScheme<ApiKeyHandler>(Scheme, null);
+            o.DefaultScheme = Scheme;
+        });
+        services.AddWebEncoders();
+        // Every request meets the handler (a keyless one leaves at once): a registered handler skips reflection activation.
+        services.AddTransient<ApiKeyHandler>();
+        services.AddAuthorizationBuilder().AddPolicy(WritePolicy, policy => policy
+            .AddAuthenticationSchemes(Scheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(ScopeClaim, ApiKeyStore.WriteScope));
+        return services;
+    }
+}
+
+/// <summary>The key given at start-up through Auth:AdminKey (Auth__AdminKey), held only as its hash.</summary>
+public sealed class AdminKey(byte[]? hash)
+{
+    public const string Id = "admin";
+    public const int MinLength = 16;
+
+    public byte[]? Hash { get; } = hash;
+
+    public static AdminKey From(string? key)
+    {
+        if (string.IsNullOrEmpty(key)) return new AdminKey(null);
+        if (key.Length < MinLength || key.Length > ApiKeyStore.MaxKeyLength)
+            throw new InvalidOperationException($"Auth:AdminKey must be {MinLength} to {ApiKeyStore.MaxKeyLength} characters long.");
+        return new AdminKey(ApiKeyStore.Hash(key));
+    }
+}
+
+/// <summary>
+/// Reads X-Api-Key, finds the key by its hash, and makes a principal carrying the key's id, name and scopes.
+/// Challenges and refusals answer as problem documents. The key itself is never logged or stored.
+/// </summary>
+public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    Db db, AdminKey admin) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(ApiKeyAuthentication.Header, out var values)) return Task.FromResult(AuthenticateResult.NoResult());
+        var key = values.ToString();
+        if (values.Count != 1 || key.Length is 0 or > ApiKeyStore.MaxKeyLength)
+            return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
+
+        var hash = ApiKeyStore.Hash(key);
+        ApiKeyInfo? found;
+        if (admin.Hash is { } adminHash && CryptographicOperations.FixedTimeEquals(adminHash, hash))
+        {
+            found = new ApiKeyInfo(AdminKey.Id, AdminKey.Id, $"{ApiKeyStore.WriteScope} {ApiKeyStore.AdminScope}", "", null);
+        }
+        else
+        {
+            using var connection = db.Open();
+            found = ApiKeyStore.Find(connection, hash);
+        }
+        if (found is null) return Task.FromResult(AuthenticateResult.Fail("The API key is not valid: it is unknown or revoked."));
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, found.Id),
+            new Claim(ClaimTypes.Name, found.Name),
+            .. found.ScopeList.Select(scope => new Claim(ApiKeyAuthentication.ScopeClaim, scope)),
+        ], ApiKeyAuthentication.Scheme);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeyAuthentication.Scheme)));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.Headers.WWWAuthenticate = ApiKeyAuthentication.Scheme;
+        await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
+            detail: result.Failure?.Message ?? $"Writes need an API key in the {ApiKeyAuthentication.Header} header.").ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
+            detail: $"This API key lacks the '{ApiKeyStore.WriteScope}' scope that writes need.").ExecuteAsync(Context);
+}
