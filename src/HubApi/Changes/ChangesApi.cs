@@ -71,6 +71,7 @@ public static class ChangesApi
             .Produces(StatusCodes.Status304NotModified);
 
         group.MapGet("/stream", Stream)
+            .DisableRequestTimeout() // a stream stays open for as long as the client listens
             .WithName("StreamChanges")
             .WithSummary("Stream changes")
             .WithDescription(
