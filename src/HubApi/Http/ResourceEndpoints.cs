@@ -75,7 +75,7 @@ public static class ResourceEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static IResult List(HttpContext http, Db db, ResourceReader reader, Resource resource, Scope? scope, Resource? parent = null)
+    private static Results<JsonBody, Export, ValidationProblem, ProblemHttpResult> List(HttpContext http, Db db, ResourceReader reader, Resource resource, Scope? scope, Resource? parent = null)
     {
         var raw = RawQuery.From(http.Request);
         var validation = Validators[resource].Validate(raw);
@@ -99,7 +99,7 @@ public static class ResourceEndpoints
         return JsonBody.Render(w => RecordJson.WritePage(w, resource, page, query.Fields), link);
     }
 
-    private static IResult Facets(HttpContext http, Db db, ResourceReader reader, Resource resource)
+    private static Results<JsonBody, ValidationProblem> Facets(HttpContext http, Db db, ResourceReader reader, Resource resource)
     {
         var raw = RawQuery.From(http.Request);
         var validation = FacetValidators[resource].Validate(raw);
@@ -113,7 +113,7 @@ public static class ResourceEndpoints
 
     private static readonly JsonSerializerOptions FacetJson = new(JsonSerializerDefaults.Web);
 
-    private static IResult Get(string id, Db db, ResourceReader reader, Resource resource)
+    private static Results<JsonBody, ProblemHttpResult> Get(string id, Db db, ResourceReader reader, Resource resource)
     {
         using var connection = db.Open();
         var row = reader.Get(connection, resource, id);

@@ -46,7 +46,9 @@ public sealed class ResponseCacheFilter(ResponseCache cache) : IEndpointFilter
         if (cache.Get(key) is { } hit) return hit;
         var generation = cache.Generation;
         var result = await next(context);
-        if (result is JsonBody body) cache.Set(key, generation, body);
+        // Handlers return typed unions (Results<JsonBody, ...>); only a rendered JsonBody is worth keeping.
+        var body = result switch { JsonBody b => b, INestedHttpResult { Result: JsonBody b } => b, _ => null };
+        if (body is not null) cache.Set(key, generation, body);
         return result;
     }
 }
