@@ -1,5 +1,7 @@
 -- The nine resources, their relations, provenance, the change feed and the search index.
 -- Timestamps are ISO 8601 UTC text (sortable as text); booleans are 0/1 integers.
+-- Records are addressed by their slug `id`; `row_id` is internal: an explicit integer key (so VACUUM keeps it)
+-- that numbers the record's search row.
 
 create table meta (
     key   text primary key,
@@ -10,7 +12,8 @@ create table meta (
 insert into meta (key, value) values ('cursor_key', lower(hex(randomblob(32))));
 
 create table sources (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     author      text,
     section     text,
@@ -22,7 +25,8 @@ create table sources (
 );
 
 create table zones (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     district    text,
     description text,
@@ -32,7 +36,8 @@ create table zones (
 );
 
 create table industries (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     strategic   integer not null default 0 check (strategic in (0, 1)),
     description text,
@@ -42,7 +47,8 @@ create table industries (
 );
 
 create table firms (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     zone_id     text references zones (id),
     description text,
@@ -52,7 +58,8 @@ create table firms (
 );
 
 create table targets (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     industry_id text references industries (id),
     value       real,
@@ -65,7 +72,8 @@ create table targets (
 );
 
 create table projects (
-    id             text primary key,
+    row_id         integer primary key,
+    id             text not null unique,
     name           text not null,
     firm_id        text references firms (id),
     zone_id        text references zones (id),
@@ -77,7 +85,8 @@ create table projects (
 );
 
 create table facilities (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     zone_id     text references zones (id),
     kind        text,
@@ -88,7 +97,8 @@ create table facilities (
 );
 
 create table services (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     area        text check (area in ('economy', 'daily-life', 'urban-management')),
     figure      text,
@@ -99,7 +109,8 @@ create table services (
 );
 
 create table indicators (
-    id          text primary key,
+    row_id      integer primary key,
+    id          text not null unique,
     name        text not null,
     value       real,
     unit        text,
@@ -146,12 +157,14 @@ create table changes (
 );
 create index changes_by_resource on changes (resource, seq);
 
--- Full-text search over names, descriptions and quotes, maintained by the write path.
+-- Full-text search over names, descriptions and quotes, maintained by the write path. Contentless: it holds only
+-- the index. A record's search row is numbered (resource code << 40) + row_id, so a search of one resource is a
+-- rowid range and a hit leads straight to its record (see Http/FullText.cs).
 create virtual table search using fts5 (
-    resource unindexed,
-    record_id unindexed,
     name,
     body,
+    content = '',
+    contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 

@@ -48,7 +48,7 @@ public static class RecordStore
         foreach (var relation in resource.ToMany)
             connection.Execute($"delete from {relation.JoinTable} where {relation.OwnColumn} = @id", new { id }, tx);
         connection.Execute("delete from citations where resource = @resource and record_id = @id", new { resource = resource.Name, id }, tx);
-        connection.Execute("delete from search where resource = @resource and record_id = @id", new { resource = resource.Name, id }, tx);
+        FullText.Remove(connection, tx, resource, id);
         var version = connection.ExecuteScalar<long>($"delete from {resource.Table} where id = @id returning version", new { id }, tx);
         AppendChange(connection, tx, resource, id, "deleted", version + 1, now);
     }
@@ -122,9 +122,7 @@ public static class RecordStore
 
         var body = string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text)
             .Select(f => record[f.Name]?.GetValue<string>()).Concat(citations.Select(c => c.quote)).OfType<string>());
-        connection.Execute("delete from search where resource = @resource and record_id = @id", new { resource = resource.Name, id }, tx);
-        connection.Execute("insert into search (resource, record_id, name, body) values (@resource, @id, @name, @body)",
-            new { resource = resource.Name, id, name = record["name"]!.GetValue<string>(), body }, tx);
+        FullText.Index(connection, tx, resource, id, record["name"]!.GetValue<string>(), body);
     }
 
     public static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>

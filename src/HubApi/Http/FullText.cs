@@ -1,10 +1,46 @@
 using System.Text;
+using Dapper;
+using Microsoft.Data.Sqlite;
 
 namespace HubApi.Http;
 
-/// <summary>Turns user text into a literal FTS5 query: every word quoted, prefix-matched, all required.</summary>
+/// <summary>
+/// The search index: one contentless FTS5 row per record, numbered (resource code &lt;&lt; 40) + the record's row_id,
+/// so searching one resource is a rowid range and each hit joins its record by integer key.
+/// </summary>
 public static class FullText
 {
+    /// <summary>Part of the stored data: a code is never changed or reused.</summary>
+    private static readonly Dictionary<string, long> Codes = new(StringComparer.Ordinal)
+    {
+        ["sources"] = 1, ["zones"] = 2, ["industries"] = 3, ["firms"] = 4, ["targets"] = 5,
+        ["projects"] = 6, ["facilities"] = 7, ["services"] = 8, ["indicators"] = 9,
+    };
+
+    private static long Base(Resource resource) => Codes[resource.Name] << 40;
+
+    /// <summary>
+    /// A join of the resource's rows (alias t) to their matches (alias s, with s.rank: lower is better). bm25 weighs
+    /// a match in the name ten times one in the body.
+    /// </summary>
+    public static string Join(Resource resource, Func<object?, string> bind, string text) =>
+        $"join (select rowid - {bind(Base(resource))} as row_id, bm25(search, 10.0, 1.0) as rank from search " +
+        $"where search match {bind(Query(text))} and rowid between {bind(Base(resource))} and {bind(Base(resource) + (1L << 40) - 1)}) s " +
+        "on s.row_id = t.row_id";
+
+    /// <summary>Writes the record's search row afresh.</summary>
+    public static void Index(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string name, string body)
+    {
+        var rowid = Base(resource) + connection.ExecuteScalar<long>($"select row_id from {resource.Table} where id = @id", new { id }, tx);
+        connection.Execute("delete from search where rowid = @rowid", new { rowid }, tx);
+        connection.Execute("insert into search (rowid, name, body) values (@rowid, @name, @body)", new { rowid, name, body }, tx);
+    }
+
+    /// <summary>Removes the record's search row; call before the record itself is deleted.</summary>
+    public static void Remove(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
+        connection.Execute($"delete from search where rowid = (select {Base(resource)} + row_id from {resource.Table} where id = @id)", new { id }, tx);
+
+    /// <summary>Turns user text into a literal FTS5 query: every word quoted, prefix-matched, all required.</summary>
     public static string Query(string text)
     {
         var terms = new List<string>();

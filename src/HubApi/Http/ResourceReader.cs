@@ -153,8 +153,7 @@ public sealed class ResourceReader(CursorCodec cursors)
         var join = "";
         if (query.Search is { } search)
         {
-            join = $"join (select record_id, bm25(search) as rank from search where search match {Bind(FullText.Query(search))} " +
-                   $"and resource = {Bind(resource.Name)}) s on s.record_id = t.id";
+            join = FullText.Join(resource, Bind, search);
             fingerprint.Append("|q=").Append(search);
         }
 
