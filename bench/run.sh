@@ -32,7 +32,7 @@ mkdir -p "$RUN"
 # Load settings. The limit, the peer and HubApi get exactly the same load.
 THREADS=2
 CONNECTIONS=32
-if [ "$QUICK" = 1 ]; then DURATION=1; ROUNDS=1; WARMUP=0; else DURATION=5; ROUNDS=3; WARMUP=2; fi
+if [ "$QUICK" = 1 ]; then DURATION=1; ROUNDS=1; WARMUP=1; else DURATION=5; ROUNDS=3; WARMUP=2; fi
 API_KEY=bench-admin-key-0123456789abcdef
 JSON_SERVER_VERSION=$(sed -n 's/.*"json-server": *"\([^"]*\)".*/\1/p' "$BENCH/package.json")
 FIRMS_1M=1000000
@@ -154,7 +154,7 @@ with_env() { local kv; for kv in "$@"; do export "${kv?}"; done; }
 C_NAME=(); C_PID=(); C_URL=(); C_SCRIPT=(); C_ENV=()
 contender() { # name pid url script [VAR=value ...]
   C_NAME+=("$1"); C_PID+=("$2"); C_URL+=("$3"); C_SCRIPT+=("$4"); shift 4
-  C_ENV+=("$(printf '%q ' "$@")")
+  if [ $# -gt 0 ]; then C_ENV+=("$(printf '%q ' "$@")"); else C_ENV+=(""); fi
 }
 
 # measure_endpoint phase endpoint [connections threads]: every contender ROUNDS times, interleaved (the order
@@ -327,6 +327,7 @@ if [ "$CSV_STATUS" = 200 ] && [[ "$CSV_TYPE" == text/csv* ]]; then
   measure_endpoint seeded csv
 else
   na seeded csv hubapi "not implemented: Accept: text/csv on /v1/firms answered $CSV_STATUS ${CSV_TYPE:-no content type}"
+  na seeded csv limit "no HubApi CSV to replay"
 fi
 na seeded csv json-server "json-server $JSON_SERVER_VERSION has no CSV output"
 
@@ -348,6 +349,8 @@ if [ "$PATCH_OK" = 1 ]; then
   measure_endpoint seeded mixed
 else
   na seeded mixed hubapi "not implemented: $PATCH_NOTE"
+  na seeded mixed limit "no HubApi PATCH answer to replay"
+  na seeded mixed json-server "not run without HubApi's PATCH"
 fi
 stop "$LIMIT_PID"; stop "$PEER_PID"; stop "$HUB_PID"
 

@@ -39,7 +39,7 @@ W($"**Noisy numbers.** The machine has {M("nproc")} cores, shared by the server 
   $"on it (other engineers' builds and test runs). Load average {M("load_start")} at the start and {M("load_end")} at the end; " +
   $"busiest processes at the start: {M("busy_start")}. Read the ratios, which compare contenders measured minutes apart in " +
   "interleaved rounds, rather than the absolute figures, and expect a few tens of percent of run-to-run spread." +
-  (quick ? " This was a **--quick** run: one round of 1 s per contender and no warm-up, so it only shows that everything works." : ""));
+  (quick ? " This was a **--quick** run: one round of 1 s per contender after a 1 s warm-up, so it only shows that everything works." : ""));
 foreach (var n in notes) { W(); W($"**Note.** {n}"); }
 W();
 
