@@ -81,11 +81,18 @@ wait_for() {
 }
 
 HUB_BIN=$ROOT/src/HubApi/bin/Release/net10.0/HubApi
+# Started from its output folder, as `dotnet run` (project folder) or a deployment (app folder) would: the content
+# root is the working folder, and from anywhere else appsettings.json is not found, so every request is logged.
+# Started through a link named hub-under-test, so that someone else's `pkill HubApi` on this shared machine does
+# not end a benchmark run half way (it has happened).
+HUB_LINK=$WORK/bin/hub-under-test
 start_hub() { # db file, log file → PID, PORT
   free_port
-  env ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__Hub="Data Source=$1" Auth__AdminKey="$API_KEY" \
+  mkdir -p "$(dirname "$HUB_LINK")"
+  ln -sfn "$HUB_BIN" "$HUB_LINK"
+  (cd "$(dirname "$HUB_BIN")" && exec env ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__Hub="Data Source=$1" Auth__AdminKey="$API_KEY" \
     RateLimiting__AnonymousPermitsPerMinute=0 RateLimiting__KeyedPermitsPerMinute=0 \
-    "$HUB_BIN" --urls "http://127.0.0.1:$PORT" > "$2" 2>&1 &
+    "$HUB_LINK" --urls "http://127.0.0.1:$PORT") > "$2" 2>&1 &
   PID=$!
   PIDS+=("$PID")
 }
@@ -166,6 +173,7 @@ measure_endpoint() {
     for ((k = 0; k < n; k++)); do
       i=$(((k + round - 1) % n))
       eval "envs=(${C_ENV[$i]})"
+      kill -0 "${C_PID[$i]}" 2>/dev/null || die "${C_NAME[$i]} (pid ${C_PID[$i]}) is gone before $phase $endpoint: killed from outside? Its log is in $RUN"
       if [ "$round" = 1 ] && [ "$WARMUP" -gt 0 ]; then
         (with_env "${envs[@]+"${envs[@]}"}"; wrk_json "${C_SCRIPT[$i]}" "${C_URL[$i]}" "$c" "$t" "$WARMUP") > /dev/null
       fi
@@ -192,7 +200,10 @@ header_of() { tr -d '\r' < "$1" | awk -v h="$(echo "$2" | tr '[:upper:]' '[:lowe
 status_of() { tr -d '\r' < "$1" | awk '/^HTTP\// { s = $2 } END { print s }'; }
 
 # ---------------------------------------------------------------------------------------------- machine
-cpu_busy() { ps -eo pcpu=,comm= --sort=-pcpu | head -5 | awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 }'; }
+# The five busiest processes over half a second (top's second frame), and the machine's busy CPU time so far.
+cpu_busy() { top -b -n2 -d0.5 -w 200 | awk '/^top -/ { f++ } f == 2 && $1 ~ /^[0-9]+$/ && n < 5 { printf "%s%s %s%%", (n ? ", " : ""), $12, $9; n++ }'; }
+busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat; }
+BUSY_START=$(busy_seconds); WALL_START=$(now_ms)
 jq -n \
   --arg mode "$([ "$QUICK" = 1 ] && echo quick || echo full)" \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
@@ -468,7 +479,16 @@ if [ "$BIG_READY" = 1 ]; then
   stop "$HUB_PID"
 fi
 
-jq -n --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg busy "$(cpu_busy)" '{load_end:$load,busy_end:$busy}' > "$RUN/machine-end.json"
+# HubApi's log output: a few lines per start, unless something logs per request.
+record "$(jq -nc --argjson kb "$(cat "$RUN"/hub-*.log | wc -c | awk '{ printf "%d", $1 / 1024 }')" '{kind:"logs",kb:$kb}')"
+
+# CPU the rest of the machine used meanwhile: all busy time less what this script's children (servers, wrk, curl,
+# builds) used, as bash's times reports it for reaped children.
+times > "$RUN/times.txt" # in this shell: in $(...) it would report a subshell's children
+ours=$(tail -1 "$RUN/times.txt" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+jq -n --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg busy "$(cpu_busy)" --argjson all "$(busy_seconds)" --argjson start "$BUSY_START" \
+  --argjson ours "$ours" --argjson wall $((($(now_ms) - WALL_START) / 1000)) --argjson cores "$(nproc)" \
+  '{load_end:$load,busy_end:$busy,wall_s:$wall,cpu_ours_s:$ours,cpu_others_s:([$all - $start - $ours, 0] | max | floor),cpu_available_s:($wall * $cores)}' > "$RUN/machine-end.json"
 jq -s '.[0] + .[1]' "$RUN/machine.json" "$RUN/machine-end.json" > "$RUN/machine-all.json"
 "$BENCH/Report/bin/Release/net10.0/Report" "$RUN/results.jsonl" "$RUN/machine-all.json" "$BENCH/RESULTS.md"
 log "wrote $BENCH/RESULTS.md"
