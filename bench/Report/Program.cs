@@ -38,6 +38,7 @@ W();
 W($"**Noisy numbers.** The machine has {M("nproc")} cores, shared by the server under test, wrk (2 threads) and whatever else runs " +
   $"on it (other engineers' builds and test runs). During this run of {M("wall_s")} s, other processes used about {M("cpu_others_s")} " +
   $"of the {M("cpu_available_s")} CPU-seconds the machine had (this benchmark's own processes: {M("cpu_ours_s")}). " +
+  $"When the measurements started, other processes used {M("others_percent_at_start")}% of the CPU (after waiting {M("quiet_waited_s")} s for a quieter machine). " +
   $"Load average {M("load_start")} at the start and {M("load_end")} at the end; busiest processes at the start: {M("busy_start")}; " +
   $"at the end: {M("busy_end")}. Read the ratios, which compare contenders measured minutes apart in " +
   "interleaved rounds, rather than the absolute figures, and expect a few tens of percent of run-to-run spread." +
@@ -151,7 +152,7 @@ void Throughput(string phase, string title, string[] contenders, IEnumerable<str
             var name = first ? $"**{endpoint}**" : "";
             if (m is null)
             {
-                var why = NaNote(phase, endpoint, c) ?? (c == "json-server" ? "no json-server equivalent" : "not measured");
+                var why = NaNote(phase, endpoint, c) ?? (c == "json-server" ? "no json-server equivalent" : endpoint.Contains("random") ? "one response per URL" : "not measured");
                 W($"| {name} | {c} | n/a ({why}) | | | | | |" + (peer ? " |" : ""));
                 continue;
             }
@@ -180,9 +181,10 @@ Throughput("seeded", "Seeded dataset: HubApi, the limit and json-server", ["huba
 
 if (runs.Keys.Any(k => k.Phase == "1m"))
 {
-    Throughput("1m", $"{Convert.ToInt64(M("firms"), CultureInfo.InvariantCulture):N0} firms: HubApi and the limit", ["hubapi", "limit"], ["get", "page", "include", "q", "304"], new Dictionary<string, string>
+    Throughput("1m", $"{Convert.ToInt64(M("firms"), CultureInfo.InvariantCulture):N0} firms: HubApi and the limit", ["hubapi", "limit"], ["get", "get (random ids)", "page", "include", "q", "304"], new Dictionary<string, string>
     {
         ["get"] = "`GET /v1/firms/bench-firm-0500000`",
+        ["get (random ids)"] = "`GET /v1/firms/bench-firm-NNNNNNN`, a random one of the 1,000,000 each time (HubApi only: the limit replays one response per URL)",
         ["page"] = "`GET /v1/firms?zone=lingang&sort=name&limit=20` (lingang holds about 220,000 of the firms)",
         ["include"] = "`GET /v1/firms?zone=lingang&sort=name&limit=20&include=zone,industries`",
         ["q"] = "`GET /v1/firms?q=aurora%20bridge&limit=20` (513 matching firms)",
