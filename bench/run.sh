@@ -121,6 +121,8 @@ start_peer() { # db.json, log file → PID, PORT
 reset_hwm() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }
 read_hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 record() { printf '%s\n' "$1" >> "$RESULTS"; }
 na() { # phase, endpoint, contender, note
   record "$(jq -nc --arg p "$1" --arg e "$2" --arg c "$3" --arg n "$4" '{kind:"na",phase:$p,endpoint:$e,contender:$c,note:$n}')"
@@ -138,6 +140,7 @@ need() { # command, Debian package
 need curl curl
 need jq jq
 need wrk wrk
+[ -x /usr/bin/time ] || need /usr/bin/time time
 need node nodejs
 need npm npm
 command -v dotnet > /dev/null || die "the .NET SDK is required (dotnet on PATH)"
@@ -157,7 +160,8 @@ done
 # wrk_json script url [connections threads] — runs wrk with the script and prints its BENCH-RESULT line.
 wrk_json() {
   local script=$1 url=$2 c=${3:-$CONNECTIONS} t=${4:-$THREADS} d=${5:-$DURATION} out
-  out=$(BENCH_LUA="$BENCH/lua" BENCH_THREADS=$t wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s -s "$BENCH/lua/$script" "$url" 2>&1) || { echo "$out" >&2; die "wrk failed on $url"; }
+  out=$(BENCH_LUA="$BENCH/lua" BENCH_THREADS=$t /usr/bin/time -f '%U %S' -o "$RUN/wrk.cpu" \
+    wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s -s "$BENCH/lua/$script" "$url" 2>&1) || { echo "$out" >&2; die "wrk failed on $url"; }
   grep '^BENCH-RESULT ' <<< "$out" | cut -d' ' -f2- || { echo "$out" >&2; die "no result from wrk on $url"; }
 }
 
@@ -173,7 +177,7 @@ contender() { # name pid url script [VAR=value ...]
 # measure_endpoint phase endpoint [connections threads]: every contender ROUNDS times, interleaved (the order
 # rotates each round), after one unrecorded warm-up per contender.
 measure_endpoint() {
-  local phase=$1 endpoint=$2 c=${3:-$CONNECTIONS} t=${4:-$THREADS} n=${#C_NAME[@]} round k i line hwm
+  local phase=$1 endpoint=$2 c=${3:-$CONNECTIONS} t=${4:-$THREADS} n=${#C_NAME[@]} round k i line hwm b0 b1 s0 s1 t0 t1 others
   local -a envs
   for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < n; k++)); do
@@ -184,12 +188,19 @@ measure_endpoint() {
         (with_env "${envs[@]+"${envs[@]}"}"; wrk_json "${C_SCRIPT[$i]}" "${C_URL[$i]}" "$c" "$t" "$WARMUP") > /dev/null
       fi
       reset_hwm "${C_PID[$i]}"
+      b0=$(busy_seconds); s0=$(proc_cpu "${C_PID[$i]}"); t0=$(now_ms)
       line=$(with_env "${envs[@]+"${envs[@]}"}"; wrk_json "${C_SCRIPT[$i]}" "${C_URL[$i]}" "$c" "$t")
+      b1=$(busy_seconds); s1=$(proc_cpu "${C_PID[$i]}"); t1=$(now_ms)
       hwm=$(read_hwm "${C_PID[$i]}")
+      # The share of the machine's CPU that other processes took during the round: all busy time less the server's
+      # and wrk's own.
+      others=$(awk -v b0="$b0" -v b1="$b1" -v s0="$s0" -v s1="$s1" -v ms=$((t1 - t0)) -v n="$(nproc)" -v w="$(cat "$RUN/wrk.cpu" 2>/dev/null)" \
+        'BEGIN { split(w, c, " "); o = (b1 - b0) - (s1 - s0) - c[1] - c[2]; if (o < 0) o = 0; printf "%d", 100 * o / (ms / 1000 * n) }')
       record "$(jq -c --arg p "$phase" --arg e "$endpoint" --arg c "${C_NAME[$i]}" --arg u "${C_URL[$i]}" \
-        --argjson r "$round" --argjson h "${hwm:-0}" --argjson conn "$c" \
-        '. + {kind:"wrk",phase:$p,endpoint:$e,contender:$c,url:$u,round:$r,rss_kb:$h,connections:$conn}' <<< "$line")"
-      log "$phase $endpoint ${C_NAME[$i]} round $round: $(jq -r '"\(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, \(.errors|add) errors"' <<< "$line")"
+        --argjson r "$round" --argjson h "${hwm:-0}" --argjson conn "$c" --argjson o "$others" \
+        --argjson scpu "$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')" \
+        '. + {kind:"wrk",phase:$p,endpoint:$e,contender:$c,url:$u,round:$r,rss_kb:$h,connections:$conn,others_pct:$o,server_cpu_s:$scpu}' <<< "$line")"
+      log "$phase $endpoint ${C_NAME[$i]} round $round: $(jq -r '"\(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, \(.errors|add) errors"' <<< "$line"), others ${others}% CPU"
     done
   done
   C_NAME=(); C_PID=(); C_URL=(); C_SCRIPT=(); C_ENV=()
@@ -208,13 +219,14 @@ status_of() { tr -d '\r' < "$1" | awk '/^HTTP\// { s = $2 } END { print s }'; }
 # ---------------------------------------------------------------------------------------------- machine
 # The five busiest processes over half a second (top's second frame), and the machine's busy CPU time so far.
 cpu_busy() { top -b -n2 -d0.5 -w 200 | awk '/^top -/ { f++ } f == 2 && $1 ~ /^[0-9]+$/ && n < 5 { printf "%s%s %s%%", (n ? ", " : ""), $12, $9; n++ }'; }
-busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat; }
+# user + nice + system only: interrupt time (loopback traffic's softirqs) belongs to no process and would be charged to others.
+busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4) / hz }' /proc/stat; }
 
 jq -n \
   --arg mode "$([ "$QUICK" = 1 ] && echo quick || echo full)" \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-  --arg dirty "$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -qv '^??' && echo yes || echo no)" \
+  --arg dirty "$(git -C "$ROOT" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' && echo yes || echo no)" \
   --arg nproc "$(nproc)" \
   --arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
   --arg memory "$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)" \
@@ -236,21 +248,24 @@ jq -n \
     warmup:$warmup,firms:$firms}' > "$RUN/machine.json"
 
 # On this shared machine, wait (bounded) until other processes leave the CPU mostly idle: share of all cores they
-# used over 5 s below QUIET_PERCENT. None of this benchmark's processes run yet.
+# used over 5 s below QUIET_PERCENT. Called when none of this benchmark's servers is busy.
 QUIET_PERCENT=25
-QUIET_WAIT=$([ "$QUICK" = 1 ] && echo 0 || echo 600)
-waited=0
-while :; do
-  b0=$(busy_seconds); sleep 5; b1=$(busy_seconds)
-  others=$(awk -v a="$b0" -v b="$b1" -v n="$(nproc)" 'BEGIN { printf "%d", 100 * (b - a) / (5 * n) }')
-  [ "$others" -ge "$QUIET_PERCENT" ] || break
-  if [ "$waited" -ge "$QUIET_WAIT" ]; then
-    [ "$QUICK" = 1 ] || note "The machine stayed busy: other processes used ${others}% of its CPU when the measurements started, after ${waited} s of waiting for under ${QUIET_PERCENT}%."
-    break
-  fi
-  log "other processes use ${others}% of the CPU; waiting for under ${QUIET_PERCENT}% (${waited}/${QUIET_WAIT} s)"
-  sleep 10; waited=$((waited + 15))
-done
+quiet_wait() { # budget seconds, phase label → waited, others
+  local budget=$1 label=$2 b0 b1
+  waited=0
+  while :; do
+    b0=$(busy_seconds); sleep 5; b1=$(busy_seconds)
+    others=$(awk -v a="$b0" -v b="$b1" -v n="$(nproc)" 'BEGIN { printf "%d", 100 * (b - a) / (5 * n) }')
+    [ "$others" -ge "$QUIET_PERCENT" ] || break
+    if [ "$waited" -ge "$budget" ]; then
+      [ "$QUICK" = 1 ] || note "The machine stayed busy: other processes used ${others}% of its CPU when the $label measurements started, after ${waited} s of waiting for under ${QUIET_PERCENT}%."
+      break
+    fi
+    log "other processes use ${others}% of the CPU; waiting for under ${QUIET_PERCENT}% (${waited}/${budget} s)"
+    sleep 10; waited=$((waited + 15))
+  done
+}
+quiet_wait "$([ "$QUICK" = 1 ] && echo 0 || echo 600)" seeded
 jq --argjson w "$waited" --argjson o "$others" '. + {quiet_waited_s:$w,others_percent_at_start:$o}' "$RUN/machine.json" > "$RUN/machine.tmp" && mv "$RUN/machine.tmp" "$RUN/machine.json"
 times > "$RUN/times.txt" # CPU of this shell's children so far (the build), left out of the accounting below
 CHILDREN_START=$(tail -1 "$RUN/times.txt" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
@@ -416,6 +431,8 @@ else
 fi
 
 if [ "$BIG_READY" = 1 ]; then
+  quiet_wait "$([ "$QUICK" = 1 ] && echo 0 || echo 300)" "1M"
+  jq --argjson w "$waited" --argjson o "$others" '. + {quiet_waited_1m_s:$w,others_percent_at_1m:$o}' "$RUN/machine.json" > "$RUN/machine.tmp" && mv "$RUN/machine.tmp" "$RUN/machine.json"
   log "1M database: start-up"
   start=$(now_ms); start_hub "$BIG" "$RUN/hub-1m.log"; HUB_PID=$PID; HUB=http://127.0.0.1:$PORT
   wait_for "$HUB/health/ready" "$PID" 120 "$RUN/hub-1m.log"
