@@ -135,7 +135,8 @@ void Throughput(string phase, string title, string[] contenders, IEnumerable<str
     W($"## {title}");
     W();
     W($"{Setting("threads")} wrk threads, {Setting("connections")} connections, {Setting("rounds")} round(s) of {Setting("duration")} s per contender, " +
-      "interleaved; each figure is the round with the median req/s (the spread of all rounds in brackets); errors are summed over the rounds, " +
+      "interleaved; each figure is from the least disturbed rounds (those within 5 points of the lowest share of CPU taken by other processes), " +
+      "the one with the median req/s among them (the spread of all rounds in brackets); errors are summed over the rounds, " +
       "peak RSS is the highest VmHWM of the server process in any round; others' CPU is the share of the machine's CPU that processes other " +
       "than the server and wrk used during that round (above 25%, the figure is noise as much as measurement).");
     W();
@@ -195,9 +196,9 @@ if (runs.Keys.Any(k => k.Phase == "1m"))
 
     W($"## {Convert.ToInt64(M("firms"), CultureInfo.InvariantCulture):N0} firms: latency, one request at a time");
     W();
-    W($"wrk with 1 thread and 1 connection, so each figure is the service time rather than time in a queue; {Setting("rounds")} round(s) of {Setting("duration")} s, interleaved within each group.");
+    W($"wrk with 1 thread and 1 connection, so each figure is the service time rather than time in a queue; {Setting("rounds")} round(s) of {Setting("duration")} s, interleaved within each group, reported as above (least disturbed rounds, median).");
     W();
-    W("| measurement | requests (median round) | req/s | p50 ms | p99 ms | max ms | errors | peak RSS MB | others' CPU |");
+    W("| measurement | requests (reported round) | req/s | p50 ms | p99 ms | max ms | errors | peak RSS MB | others' CPU |");
     W("|---|---|---|---|---|---|---|---|---|");
     foreach (var (endpoint, contender) in new[] { ("walk", "page 1"), ("walk", "page 10,000"), ("search", "q=aurora bridge"), ("search", "q=lidar"), ("facets", "facets by zone") })
     {
@@ -318,7 +319,12 @@ sealed record Measurement(double Rps, double RpsMin, double RpsMax, double P50, 
     public static Measurement Of(List<JsonElement> rounds)
     {
         var ordered = rounds.OrderBy(r => r.GetProperty("rps").GetDouble()).ToList();
-        var median = ordered[(ordered.Count - 1) / 2];
+        // The least disturbed rounds speak for the server: those within 5 points of the lowest share of CPU taken by
+        // other processes; of them, the one with the median throughput.
+        double OthersOf(JsonElement r) => r.TryGetProperty("others_pct", out var o) ? o.GetDouble() : 0;
+        var calmest = rounds.Min(OthersOf);
+        var calm = ordered.Where(r => OthersOf(r) <= calmest + 5).ToList();
+        var median = calm[(calm.Count - 1) / 2];
         long Sum(string kind) => rounds.Sum(r => r.GetProperty("errors").GetProperty(kind).GetInt64());
         var status = Sum("status");
         var socket = Sum("connect") + Sum("read") + Sum("write") + Sum("timeout");
