@@ -83,7 +83,7 @@ for profile in d["profiles"]:
             stack.pop()
 if total == 0:
     sys.exit("no samples under HubApi's handlers: is the URL right?")
-short = lambda n: re.sub(r"\(.*", "", n.split("!")[-1])[:110]
+short = lambda n: re.sub(r"\(.*", "", n.split("!", 1)[-1])[:110]
 print(f"\n{total / 1000:.1f} thread-seconds under HubApi's handlers\n\ndirectly under the handler:")
 for n, v in children.most_common(12):
     print(f"  {100 * v / total:5.1f}%  {short(n)}")

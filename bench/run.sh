@@ -3,13 +3,15 @@
 # against the peer (json-server serving an export of the same data), side by side on loopback, then HubApi alone
 # on a 1,000,000-firm database. Writes bench/RESULTS.md.
 #
-#   bench/run.sh            full run (about 15 minutes; the first one also generates the 1M database, ~1 minute)
-#   bench/run.sh --quick    short durations, one round; uses the 1M database only if it is already cached
+#   bench/run.sh            full run: about 15 minutes of measuring, after waiting (at most 17 minutes in all) for other
+#                           processes to leave the CPU mostly idle; the first run also generates the 1M database and
+#                           walks it to page 10,000 (about 2 minutes, cached in bench/.work/)
+#   bench/run.sh --quick    under two minutes: 1 s rounds, no waiting; the 1M part only if that database is cached
 #
 # Everything listens on 127.0.0.1 only; every run is bounded in time; every process started here is stopped on exit.
 set -euo pipefail
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 QUICK=0
 for arg in "$@"; do
   case "$arg" in
@@ -32,7 +34,7 @@ mkdir -p "$RUN"
 # Load settings. The limit, the peer and HubApi get exactly the same load.
 THREADS=2
 CONNECTIONS=32
-if [ "$QUICK" = 1 ]; then DURATION=1; ROUNDS=1; WARMUP=1; else DURATION=5; ROUNDS=3; WARMUP=2; fi
+if [ "$QUICK" = 1 ]; then DURATION=1; ROUNDS=1; WARMUP=1; else DURATION=4; ROUNDS=5; WARMUP=2; fi
 API_KEY=bench-admin-key-0123456789abcdef
 JSON_SERVER_VERSION=$(sed -n 's/.*"json-server": *"\([^"]*\)".*/\1/p' "$BENCH/package.json")
 FIRMS_1M=1000000
@@ -492,6 +494,7 @@ if [ "$BIG_READY" = 1 ]; then
 
   # Latency, one request at a time, so it is the service time and not the queue: page 1 against page 10,000,
   # searches, facets.
+  quiet_wait "$([ "$QUICK" = 1 ] && echo 0 || echo 120)" "1M latency"
   log "1M database: latency with one connection"
   facets=/v1/firms/facets?by=zone
   facets_status=$(curl -s -o /dev/null -w '%{http_code}' "$HUB$facets")

@@ -288,8 +288,10 @@ foreach (var (label, value) in new[]
     W($"| {label} | {value} |");
 }
 W();
-W("Run it again with `bench/run.sh` (about 15 minutes, plus about a minute the first time to generate the 1M database into the git-ignored `bench/.work/`) " +
-  "or `bench/run.sh --quick` (under two minutes: one short round, and the 1M part only when that database is already cached).");
+W("Run it again with `bench/run.sh` (about 15 minutes of measuring, after waiting at most 17 minutes for a quiet machine; the first run also " +
+  "generates the 1M database and walks it, about 2 minutes, into the git-ignored `bench/.work/`) or `bench/run.sh --quick` (under two " +
+  "minutes: 1 s rounds, no waiting, and the 1M part only when that database is already cached). `bench/profile.sh URL` shows where HubApi " +
+  "spends a request's time.");
 File.WriteAllText(args[2], md.ToString());
 return 0;
 
