@@ -6,6 +6,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using HubApi.Data;
+using HubApi.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -98,12 +99,15 @@ using (var tx = connection.BeginTransaction())
 {
     var now = Db.Now();
     var insertCitation = Prepare(tx, "insert into citations (resource, record_id, position, source_id, quote) values ($r, $id, 0, $s, $q)", "$r", "$id", "$s", "$q");
-    var insertSearch = Prepare(tx, "insert into search (resource, record_id, name, body) values ($r, $id, $name, $body)", "$r", "$id", "$name", "$body");
+    // Search rows are numbered as the service numbers them (Http/FullText.cs): the resource's base plus the record's row_id.
+    var insertSearch = new[] { "industries", "zones", "firms" }.ToDictionary(r => r, r => Prepare(tx,
+        $"insert into search (rowid, name, body) values ({FullText.Base(ResourceCatalog.Get(r)!)} + (select row_id from {r} where id = $id), $name, $body)",
+        "$id", "$name", "$body"));
     var insertChange = Prepare(tx, "insert into changes (resource, record_id, op, version, at) values ($r, $id, 'created', 1, $at)", "$r", "$id", "$at");
     void Details(string resource, string id, string name, string description, string at)
     {
         Run(insertCitation, resource, id, Source, Quote);
-        Run(insertSearch, resource, id, name, description + "\n" + Quote);
+        Run(insertSearch[resource], id, name, description + "\n" + Quote);
         Run(insertChange, resource, id, at);
     }
 

@@ -17,7 +17,7 @@ public static class FullText
         ["projects"] = 6, ["facilities"] = 7, ["services"] = 8, ["indicators"] = 9,
     };
 
-    private static long Base(Resource resource) => Codes[resource.Name] << 40;
+    public static long Base(Resource resource) => Codes[resource.Name] << 40;
 
     /// <summary>
     /// A join of the resource's rows (alias t) to their matches (alias s, with s.rank: lower is better). bm25 weighs
