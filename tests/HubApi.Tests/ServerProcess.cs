@@ -12,6 +12,8 @@ public sealed class ServerProcess : IDisposable
     private readonly StringBuilder output = new();
 
     public int Port { get; }
+    public int ProcessId => process.Id;
+    public bool HasExited => process.HasExited;
     public HttpClient Client { get; }
     public string Output { get { lock (output) return output.ToString(); } }
 
@@ -67,7 +69,23 @@ public sealed class ServerProcess : IDisposable
         return (server.process.ExitCode, server.Output);
     }
 
-    public void Kill() => process.Kill(entireProcessTree: true);
+    /// <summary>SIGKILL: the process dies at once, as in a power cut of the process (the OS keeps what was written).</summary>
+    public void Kill()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    /// <summary>The resident set size of the process, from /proc/&lt;pid&gt;/status (Linux).</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:"))
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024; // "VmRSS:   123456 kB"
+        }
+        throw new InvalidOperationException("VmRSS not found");
+    }
 
     /// <summary>SIGTERM, as a container runtime sends it; returns the exit code.</summary>
     public async Task<int> TerminateAsync()
