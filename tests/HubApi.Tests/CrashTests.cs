@@ -24,7 +24,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         var environment = new Dictionary<string, string> { ["Auth__AdminKey"] = AdminKey };
         var load = new WriteLoad(AdminKey);
         var clock = Stopwatch.StartNew();
-        int inDoubt = 0, inDoubtCommitted = 0;
+        int inDoubt = 0, inDoubtCommitted = 0, retried = 0;
         IReadOnlyDictionary<string, long> current = new Dictionary<string, long>();
 
         for (var round = 0; round <= Rounds; round++)
@@ -34,9 +34,23 @@ public sealed class CrashTests(ITestOutputHelper output)
             current = await WriteLoad.AssertDurable(server.Client, load.Snapshot());
             inDoubt += load.InDoubt.Count;
             inDoubtCommitted += load.InDoubt.Keys.Count(current.ContainsKey);
+            // A partner retries a create that got no answer with the same Idempotency-Key: it gets the first answer
+            // again when the create had committed, or the create now, never a duplicate or a conflict.
+            foreach (var (key, create) in load.InDoubt.Where(d => d.Value.IdempotencyKey is not null))
+            {
+                using var retry = await server.Client.Send(HttpMethod.Post, create.Url, create.Body, AdminKey, idempotencyKey: create.IdempotencyKey);
+                Assert.True(retry.StatusCode == System.Net.HttpStatusCode.Created, $"retry of {key}: {(int)retry.StatusCode} {await retry.Content.ReadAsStringAsync()}");
+                Assert.Equal(current.ContainsKey(key), retry.Headers.Contains("Idempotent-Replayed"));
+                load.Acknowledge(key, 1);
+                retried++;
+            }
             load.InDoubt.Clear();
             Assert.True(load.Unexpected.IsEmpty, string.Join("\n", load.Unexpected.Take(10)));
-            if (round == Rounds) break;
+            if (round == Rounds)
+            {
+                current = await WriteLoad.AssertDurable(server.Client, load.Snapshot());
+                break;
+            }
 
             // Writers on their own records and on records others write too (earlier rounds' and seeded ones).
             List<string> shared = ["zones/lingang", "services/bus-arrival-forecast", .. current.Keys.Where(k => k.Contains("-w")).OrderBy(_ => random.Next()).Take(20)];
@@ -51,7 +65,8 @@ public sealed class CrashTests(ITestOutputHelper output)
 
         var summary = $"{Rounds} kill -9 rounds in {clock.Elapsed.TotalSeconds:0.0} s: {load.AcknowledgedWrites} writes acknowledged " +
                       $"({load.Created} creates, {load.Updated} merge-patches; {load.Stale} 412s retried), all present after every restart; " +
-                      $"{inDoubt} writes cut off by the kills, {inDoubtCommitted} of those had committed; {current.Count} records, " +
+                      $"{inDoubt} creates cut off by the kills, {inDoubtCommitted} of those had committed, {retried} retried with their Idempotency-Key " +
+                      $"(replayed if committed, else created); {current.Count} records, " +
                       "the change feed replaying to exactly them; integrity_check ok after every kill.";
         output.WriteLine(summary);
         Assert.True(load.AcknowledgedWrites > Rounds * 10, summary);

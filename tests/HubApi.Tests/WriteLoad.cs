@@ -17,7 +17,10 @@ public sealed class WriteLoad(string adminKey)
     public ConcurrentDictionary<string, long> Acknowledged { get; } = new();
 
     /// <summary>Creates sent whose answer never came: they may or may not exist.</summary>
-    public ConcurrentDictionary<string, byte> InDoubt { get; } = new();
+    public ConcurrentDictionary<string, Create> InDoubt { get; } = new();
+
+    /// <summary>A create as sent: enough to send it again.</summary>
+    public sealed record Create(string Url, string Body, string? IdempotencyKey);
 
     /// <summary>Answers no client should ever get (5xx, or anything else unplanned), with their bodies.</summary>
     public ConcurrentQueue<string> Unexpected { get; } = new();
@@ -54,9 +57,9 @@ public sealed class WriteLoad(string adminKey)
                     var resource = random.Next(2) == 0 ? "services" : "firms";
                     var id = $"{tag}-{n}";
                     var key = $"{resource}/{id}";
-                    InDoubt[key] = 0;
-                    using var response = await client.Send(HttpMethod.Post, $"/v1/{resource}", NewRecord(resource, id, n).ToJsonString(), adminKey,
-                        idempotencyKey: random.Next(2) == 0 ? Guid.NewGuid().ToString() : null);
+                    var create = new Create($"/v1/{resource}", NewRecord(resource, id, n).ToJsonString(), random.Next(2) == 0 ? $"{tag}-{n}-{random.Next()}" : null);
+                    InDoubt[key] = create;
+                    using var response = await client.Send(HttpMethod.Post, create.Url, create.Body, adminKey, idempotencyKey: create.IdempotencyKey);
                     InDoubt.TryRemove(key, out _);
                     if (response.StatusCode != HttpStatusCode.Created)
                     {
@@ -107,7 +110,7 @@ public sealed class WriteLoad(string adminKey)
         }
     }
 
-    private void Acknowledge(string key, long version) => Acknowledged.AddOrUpdate(key, version, (_, old) => Math.Max(old, version));
+    public void Acknowledge(string key, long version) => Acknowledged.AddOrUpdate(key, version, (_, old) => Math.Max(old, version));
 
     private async Task Unplanned(HttpResponseMessage response) =>
         Unexpected.Enqueue($"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri!.PathAndQuery}: {(int)response.StatusCode} " +
