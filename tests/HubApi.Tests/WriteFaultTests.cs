@@ -242,7 +242,7 @@ public sealed class WriteFaultTests(ITestOutputHelper output)
                                  $"{reads.Count} reads meanwhile, slowest {reads.Max().TotalMilliseconds:0} ms");
                 // A write waits at most Db.BusyTimeout (2 s): its turn behind this process's writes, then the other process's lock.
                 Assert.All(waits, w => Assert.InRange(w, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(3)));
-                Assert.True(reads.Max() < TimeSpan.FromSeconds(1), $"slowest read {reads.Max()}");
+                Assert.True(reads.Max() < TimeSpan.FromSeconds(1.5), $"slowest read {reads.Max()}"); // a read never waits for the lock
                 locker.Execute("rollback");
             }
             (await client.Send(HttpMethod.Post, "/v1/services", """{"name":"After the lock"}""", AdminKey)).EnsureSuccessStatusCode();
