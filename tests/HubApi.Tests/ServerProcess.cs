@@ -40,23 +40,44 @@ public sealed class ServerProcess : IDisposable
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>Starts the service and waits until /health/ready answers 200.</summary>
+    /// <summary>
+    /// Starts the service and waits until it says it listens on its port and /health/ready answers 200. Only this
+    /// process's answer counts: with servers started and killed in parallel, the port may have belonged to another one
+    /// a moment ago. When another process took the port before the service bound it, it starts again on another.
+    /// </summary>
     public static async Task<ServerProcess> StartAsync(string databasePath, IDictionary<string, string>? environment = null)
     {
-        var server = new ServerProcess(databasePath, environment, []);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        for (var attempt = 1; ; attempt++)
         {
-            if (server.process.HasExited) throw new InvalidOperationException("The service exited during start-up:\n" + server.Output);
-            try
+            var server = new ServerProcess(databasePath, environment, []);
+            var listening = $"Now listening on: http://127.0.0.1:{server.Port}";
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline)
             {
-                if ((await server.Client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return server;
+                if (server.process.HasExited)
+                {
+                    server.process.WaitForExit(); // drain the output
+                    var output = server.Output;
+                    server.Dispose();
+                    if (attempt < 3 && output.Contains("address already in use")) break;
+                    throw new InvalidOperationException("The service exited during start-up:\n" + output);
+                }
+                if (server.Output.Contains(listening))
+                {
+                    try
+                    {
+                        if ((await server.Client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return server;
+                    }
+                    catch (HttpRequestException) { }
+                }
+                await Task.Delay(50);
             }
-            catch (HttpRequestException) { }
-            await Task.Delay(50);
+            if (!server.process.HasExited)
+            {
+                server.Dispose();
+                throw new TimeoutException("The service did not become ready:\n" + server.Output);
+            }
         }
-        server.Dispose();
-        throw new TimeoutException("The service did not become ready:\n" + server.Output);
     }
 
     /// <summary>Runs the service binary to completion (a command, or a start-up that must fail).</summary>

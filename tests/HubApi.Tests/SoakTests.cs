@@ -12,6 +12,7 @@ namespace HubApi.Tests;
 /// read-modify-write, and 32 readers, for 20 s (HUBAPI_SOAK_SECONDS to change). No 5xx, no transport error, no lost
 /// update, and the server's memory flat.
 /// </summary>
+[Collection(LoadCollection.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private const string AdminKey = "soak-admin-key-0123456789";
