@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
 
 namespace HubApi.Tests;
 
@@ -23,8 +24,11 @@ public static class Faults
 }
 
 /// <summary>Faults of the storage and the process: each ends with the database sound and reads served.</summary>
-public sealed class FaultTests : ApiTest
+public sealed class FaultTests(ITestOutputHelper output) : ApiTest
 {
+    private const string AdminKey = "fault-admin-key-0123456789";
+    private static readonly Dictionary<string, string> WithAdminKey = new() { ["Auth__AdminKey"] = AdminKey };
+
     [Fact]
     public async Task WriteLockHeldByAnotherProcessDoesNotBlockReads()
     {
@@ -81,6 +85,73 @@ public sealed class FaultTests : ApiTest
         Assert.Equal(1, again);
         Assert.Contains("never overwrite", againOutput);
         foreach (var path in new[] { live, backup, restored }) Faults.Delete(path);
+    }
+
+    [Fact]
+    public async Task BackupTakenUnderWriteLoadHoldsEveryWriteAcknowledgedBeforeItBegan()
+    {
+        var live = Faults.TempDatabase();
+        var backup = live + ".backup";
+        var restored = Faults.TempDatabase();
+        var load = new WriteLoad(AdminKey);
+        Dictionary<string, long> before;
+        int acknowledgedBefore, acknowledgedDuring;
+        using (var server = await ServerProcess.StartAsync(live, WithAdminKey))
+        {
+            using var stop = new CancellationTokenSource();
+            var writing = load.Run(server.Client, "b", 4, 20260107, stop.Token, ["zones/lingang", "services/bus-arrival-forecast"]);
+            await Task.Delay(1000);
+            before = load.Snapshot();
+            acknowledgedBefore = load.AcknowledgedWrites;
+            var (exitCode, backupOutput) = await ServerProcess.RunAsync(live, "backup", backup);
+            acknowledgedDuring = load.AcknowledgedWrites - acknowledgedBefore;
+            stop.Cancel();
+            await writing;
+            Assert.True(exitCode == 0, backupOutput);
+            Assert.True(load.Unexpected.IsEmpty, string.Join("\n", load.Unexpected.Take(10)));
+            Assert.True(acknowledgedDuring > 0, "writes went on while the backup was taken");
+        }
+        Assert.Equal("ok", Faults.IntegrityCheck(backup));
+        Assert.Equal("ok", Faults.IntegrityCheck(live));
+
+        var (restoreCode, restoreOutput) = await ServerProcess.RunAsync(restored, "restore", backup);
+        Assert.True(restoreCode == 0, restoreOutput);
+        Assert.Equal("ok", Faults.IntegrityCheck(restored));
+        using (var server = await ServerProcess.StartAsync(restored))
+        {
+            // Every write acknowledged before the backup began, and a change feed that replays to the restored data.
+            var current = await WriteLoad.AssertDurable(server.Client, before);
+            output.WriteLine($"backup under load: {acknowledgedBefore} writes acknowledged before it began, all in the restored copy; " +
+                             $"{acknowledgedDuring} more while it ran; the copy holds {current.Count} records.");
+        }
+        foreach (var path in new[] { live, backup, restored }) Faults.Delete(path);
+    }
+
+    [Fact]
+    public async Task SigtermDuringWritesKeepsEveryAcknowledgedWrite()
+    {
+        var path = Faults.TempDatabase();
+        var load = new WriteLoad(AdminKey);
+        using (var server = await ServerProcess.StartAsync(path, WithAdminKey))
+        {
+            using var stop = new CancellationTokenSource();
+            var writing = load.Run(server.Client, "t", 8, 20260107, stop.Token, ["zones/lingang", "services/bus-arrival-forecast"]);
+            await Task.Delay(800);
+            var exitCode = await server.TerminateAsync();
+            stop.Cancel();
+            await writing;
+            Assert.Equal(0, exitCode);
+            Assert.True(load.Unexpected.IsEmpty, string.Join("\n", load.Unexpected.Take(10)));
+        }
+        Assert.True(!File.Exists(path + "-wal") || new FileInfo(path + "-wal").Length == 0, "the WAL was checkpointed on shutdown");
+        Assert.Equal("ok", Faults.IntegrityCheck(path));
+        using (var server = await ServerProcess.StartAsync(path, WithAdminKey))
+        {
+            var current = await WriteLoad.AssertDurable(server.Client, load.Snapshot());
+            output.WriteLine($"SIGTERM during writes: {load.AcknowledgedWrites} writes acknowledged, all present after restart; " +
+                             $"{load.Cut} writers cut off by the shutdown (refused or unanswered, never half-done); {current.Count} records.");
+        }
+        Faults.Delete(path);
     }
 
     [Fact]

@@ -12,6 +12,8 @@ public sealed class ServerProcess : IDisposable
     private readonly StringBuilder output = new();
 
     public int Port { get; }
+    public int ProcessId => process.Id;
+    public bool HasExited => process.HasExited;
     public HttpClient Client { get; }
     public string Output { get { lock (output) return output.ToString(); } }
 
@@ -38,23 +40,44 @@ public sealed class ServerProcess : IDisposable
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>Starts the service and waits until /health/ready answers 200.</summary>
+    /// <summary>
+    /// Starts the service and waits until it says it listens on its port and /health/ready answers 200. Only this
+    /// process's answer counts: with servers started and killed in parallel, the port may have belonged to another one
+    /// a moment ago. When another process took the port before the service bound it, it starts again on another.
+    /// </summary>
     public static async Task<ServerProcess> StartAsync(string databasePath, IDictionary<string, string>? environment = null)
     {
-        var server = new ServerProcess(databasePath, environment, []);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        for (var attempt = 1; ; attempt++)
         {
-            if (server.process.HasExited) throw new InvalidOperationException("The service exited during start-up:\n" + server.Output);
-            try
+            var server = new ServerProcess(databasePath, environment, []);
+            var listening = $"Now listening on: http://127.0.0.1:{server.Port}";
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline)
             {
-                if ((await server.Client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return server;
+                if (server.process.HasExited)
+                {
+                    server.process.WaitForExit(); // drain the output
+                    var output = server.Output;
+                    server.Dispose();
+                    if (attempt < 3 && output.Contains("address already in use")) break;
+                    throw new InvalidOperationException("The service exited during start-up:\n" + output);
+                }
+                if (server.Output.Contains(listening))
+                {
+                    try
+                    {
+                        if ((await server.Client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return server;
+                    }
+                    catch (HttpRequestException) { }
+                }
+                await Task.Delay(50);
             }
-            catch (HttpRequestException) { }
-            await Task.Delay(50);
+            if (!server.process.HasExited)
+            {
+                server.Dispose();
+                throw new TimeoutException("The service did not become ready:\n" + server.Output);
+            }
         }
-        server.Dispose();
-        throw new TimeoutException("The service did not become ready:\n" + server.Output);
     }
 
     /// <summary>Runs the service binary to completion (a command, or a start-up that must fail).</summary>
@@ -67,7 +90,23 @@ public sealed class ServerProcess : IDisposable
         return (server.process.ExitCode, server.Output);
     }
 
-    public void Kill() => process.Kill(entireProcessTree: true);
+    /// <summary>SIGKILL: the process dies at once, as in a power cut of the process (the OS keeps what was written).</summary>
+    public void Kill()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
+    /// <summary>The resident set size of the process, from /proc/&lt;pid&gt;/status (Linux).</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:"))
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024; // "VmRSS:   123456 kB"
+        }
+        throw new InvalidOperationException("VmRSS not found");
+    }
 
     /// <summary>SIGTERM, as a container runtime sends it; returns the exit code.</summary>
     public async Task<int> TerminateAsync()

@@ -11,7 +11,7 @@ public static class DataServices
 
     public static IServiceCollection AddHubData(this IServiceCollection services, IConfiguration configuration)
     {
-        var db = new Db(configuration.GetConnectionString("Hub") ?? DefaultConnectionString);
+        var db = new Db(configuration.GetConnectionString("Hub") ?? DefaultConnectionString, configuration.GetValue<long?>("Database:MaxPageCount"));
         services.AddSingleton(db);
         services.AddSingleton(provider =>
         {

@@ -142,8 +142,8 @@ public static class WriteEndpoints
 
         var owner = http.User.FindFirstValue(ClaimTypes.NameIdentifier)!;
         var requestHash = key is null ? null : Idempotency.RequestHash(request, body);
-        using var connection = db.Open();
-        using var tx = connection.BeginTransaction(deferred: false);
+        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        var (connection, tx) = (write.Connection, write.Transaction);
         if (key is not null && Idempotency.Find(connection, tx, owner, key) is { } stored)
         {
             return stored.RequestHash == requestHash
@@ -180,8 +180,8 @@ public static class WriteEndpoints
         if (Parse(body, resource, out var record) is { } malformed) return malformed;
         if (record["id"] is null) record["id"] = id;
 
-        using var connection = db.Open();
-        using var tx = connection.BeginTransaction(deferred: false);
+        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        var (connection, tx) = (write.Connection, write.Transaction);
         if (reader.Get(connection, resource, id, tx) is not { } current) return ResourceEndpoints.NotFound(resource, id);
         if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
         var validation = Validate(resource, record, id, connection, tx);
@@ -203,8 +203,8 @@ public static class WriteEndpoints
         if (problem is not null) return problem;
         if (Parse(body, resource, out var patch) is { } malformed) return malformed;
 
-        using var connection = db.Open();
-        using var tx = connection.BeginTransaction(deferred: false);
+        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        var (connection, tx) = (write.Connection, write.Transaction);
         if (reader.Get(connection, resource, id, tx) is not { } current) return ResourceEndpoints.NotFound(resource, id);
         var rendered = Render(resource, current);
         if (!Matches(request.Headers.IfMatch, rendered.ETag)) return Stale(resource, id);
@@ -224,13 +224,13 @@ public static class WriteEndpoints
         return written;
     }
 
-    private static Results<NoContent, ProblemHttpResult> Delete(string id, HttpContext http, Db db, ResourceReader reader, Resource resource)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, Db db, ResourceReader reader, Resource resource)
     {
         var request = http.Request;
         if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
 
-        using var connection = db.Open();
-        using var tx = connection.BeginTransaction(deferred: false);
+        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        var (connection, tx) = (write.Connection, write.Transaction);
         if (reader.Get(connection, resource, id, tx) is not { } current) return ResourceEndpoints.NotFound(resource, id);
         if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
         var references = RecordStore.References(connection, tx, resource, id);
