@@ -221,7 +221,7 @@ public static class ChangesApi
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = location, Description = description, Schema = schema, Example = example });
 
         Add("after", ParameterLocation.Query, "Only changes after this `seq`; 0 (the default) starts from the beginning.",
-            new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Minimum = "0", Default = JsonValue.Create(0) });
+            new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Minimum = "0", Maximum = Schemas.MaxCounter, Default = JsonValue.Create(0) });
         if (!stream)
         {
             Add("limit", ParameterLocation.Query, $"Changes per page, 1 to {MaxLimit}.", new OpenApiSchema
@@ -230,14 +230,12 @@ public static class ChangesApi
                 Default = JsonValue.Create(DefaultLimit),
             });
         }
-        var names = ResourceCatalog.All.Select(r => r.Name).ToList();
-        Add("resource", ParameterLocation.Query, "Only changes to these resources, comma-separated; allowed: " + string.Join(", ", names) + ".",
-            new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^({string.Join("|", names)})(,({string.Join("|", names)}))*$" },
-            JsonValue.Create("firms,zones"));
+        operation.Parameters.Add(Schemas.List("resource", "Only changes to these resources.",
+            Schemas.Enum(ResourceCatalog.All.Select(r => r.Name)), example: "firms,zones"));
         if (stream)
         {
             Add("Last-Event-ID", ParameterLocation.Header, "The id of the last event received: the stream resumes after it (takes precedence over `after`).",
-                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$" });
+                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$", MaxLength = 19 });
         }
     }
 }
