@@ -66,7 +66,7 @@ public static class ChangesApi
                 "Every create, update and delete, in commit order, for partners to sync from: start with `after=0`, apply the items, " +
                 "and follow `next` until it is null; later, poll with `after` set to the last `seq` applied. A deletion is a tombstone: " +
                 "remove the record. Replaying the feed from the start yields exactly the current records and their versions.")
-            .WithMetadata(new OperationDocs((operation, _) => Document(operation, stream: false)))
+            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, stream: false)))
             .Produces<ChangePage>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified);
 
@@ -79,7 +79,7 @@ public static class ChangesApi
                 "reconnects) or `after`, sends what is there, then waits for new changes until the client disconnects.")
             .WithMetadata(new OperationDocs((operation, context) =>
             {
-                Document(operation, stream: true);
+                Document(operation, context, stream: true);
                 DocumentEvents(operation, context);
             }));
 
@@ -214,8 +214,9 @@ public static class ChangesApi
         context.SchemaRepository.Schemas.Remove("StringSseItem");
     }
 
-    private static void Document(OpenApiOperation operation, bool stream)
+    private static void Document(OpenApiOperation operation, OperationFilterContext context, bool stream)
     {
+        Schemas.AddResourceName(context.SchemaRepository);
         operation.Parameters ??= [];
         void Add(string name, ParameterLocation location, string description, OpenApiSchema schema, JsonNode? example = null) =>
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = location, Description = description, Schema = schema, Example = example });
@@ -231,7 +232,7 @@ public static class ChangesApi
             });
         }
         operation.Parameters.Add(Schemas.List("resource", "Only changes to these resources.",
-            Schemas.Enum(ResourceCatalog.All.Select(r => r.Name)), example: "firms,zones"));
+            new OpenApiSchemaReference(Schemas.ResourceName, context.Document), example: "firms,zones"));
         if (stream)
         {
             Add("Last-Event-ID", ParameterLocation.Header, "The id of the last event received: the stream resumes after it (takes precedence over `after`).",

@@ -99,8 +99,9 @@ public sealed class QueryLanguageFilter : IOperationFilter
         {
             operation.Parameters ??= [];
             var names = ResourceReader.FacetNames(facets.Resource).ToList();
-            operation.Parameters.Add(Schemas.List("by", "The facets to count.", Schemas.Enum(names), required: true, example: names[0]));
-            AddSearchAndFilters(operation, facets.Resource);
+            operation.Parameters.Add(Schemas.List("by", "The facets to count.",
+                Named(context, facets.Resource.SingularTitle + "Facet", $"A facet of {facets.Resource.Name}.", names), required: true, example: names[0]));
+            AddSearchAndFilters(operation, facets.Resource, context);
             if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse counts)
             {
                 counts.Description = $"For each facet named in `by`, the {ResourceReader.MaxFacetValues} most frequent values and their counts, most frequent first.";
@@ -120,14 +121,19 @@ public sealed class QueryLanguageFilter : IOperationFilter
             Default = JsonValue.Create(ListQuery.DefaultLimit),
         }));
         operation.Parameters.Add(Schemas.Query("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Schemas.Cursor()));
-        operation.Parameters.Add(Schemas.List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.",
-            Schemas.Enum(r.SortNames.SelectMany(n => new[] { n, "-" + n })), example: "-name"));
-        operation.Parameters.Add(Schemas.List("fields", "Only these properties (`id` is always present).", Schemas.Enum(r.FieldNames), example: "id,name"));
+        var one = r.SingularTitle;
+        var sortKeys = Named(context, one + "SortKey", $"A key to sort {r.Name} by; `-` sorts descending.", r.SortNames.SelectMany(n => new[] { n, "-" + n }));
+        operation.Parameters.Add(Schemas.List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.", sortKeys, example: "-name"));
+        operation.Parameters.Add(Schemas.List("fields", "Only these properties (`id` is always present).",
+            Named(context, one + "Field", $"A property of a {r.Singular}.", r.FieldNames), example: "id,name"));
         if (r.IncludeNames.Count > 0)
-            operation.Parameters.Add(Schemas.List("include", "Embed these related records in place of their ids.", Schemas.Enum(r.IncludeNames), example: r.IncludeNames[0]));
+        {
+            operation.Parameters.Add(Schemas.List("include", "Embed these related records in place of their ids.",
+                Named(context, one + "Relation", $"A relation of a {r.Singular}.", r.IncludeNames), example: r.IncludeNames[0]));
+        }
         operation.Parameters.Add(Schemas.Query("count", "Add `total`, the number of records matching the filters.",
             new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) }));
-        AddSearchAndFilters(operation, r);
+        AddSearchAndFilters(operation, r, context);
 
         // Exports: the same query, every page, as CSV or NDJSON.
         if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
@@ -139,7 +145,25 @@ public sealed class QueryLanguageFilter : IOperationFilter
         }
     }
 
-    private static void AddSearchAndFilters(OpenApiOperation operation, Resource r)
+    /// <summary>An enum kept once under components, so that generated clients name its type.</summary>
+    private static IOpenApiSchema Named(OperationFilterContext context, string id, string description, IEnumerable<string> values)
+    {
+        if (!context.SchemaRepository.Schemas.ContainsKey(id))
+        {
+            var schema = Schemas.Enum(values);
+            schema.Description = description;
+            // Member names for generated C# enums (NSwag reads x-enumNames): `-name` becomes NameDescending, not Minusname.
+            schema.Extensions = new Dictionary<string, IOpenApiExtension>
+            {
+                ["x-enumNames"] = new JsonNodeExtension(new JsonArray([.. values.Select(v => (JsonNode)JsonValue.Create(
+                    string.Concat(v.TrimStart('-').Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + (v.StartsWith('-') ? "Descending" : ""))!)])),
+            };
+            context.SchemaRepository.AddDefinition(id, schema);
+        }
+        return new OpenApiSchemaReference(id, context.Document);
+    }
+
+    private static void AddSearchAndFilters(OpenApiOperation operation, Resource r, OperationFilterContext context)
     {
         operation.Parameters!.Add(Schemas.Query("q", "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.",
             Schemas.Text(ListQuery.MaxSearchLength), JsonValue.Create("chip")));
@@ -156,12 +180,20 @@ public sealed class QueryLanguageFilter : IOperationFilter
                     break;
                 default:
                     operation.Parameters.Add(Schemas.List(field.Name, field.Description + " Any of these values.",
-                        field.Values is { } values ? Schemas.Enum(values) : Schemas.Text(field.MaxLength)));
+                        field.Values is null ? Schemas.Text(field.MaxLength) : ValuesSchema(r, field, context)));
                     break;
             }
         }
         foreach (var relation in r.Relations)
             operation.Parameters.Add(Schemas.List(relation.FilterName, $"{relation.Description} Any of these ids.", Schemas.Id()));
+    }
+
+    /// <summary>The C# enum behind a field with fixed values (a service's area), so the filter and the record share its type.</summary>
+    private static IOpenApiSchema ValuesSchema(Resource r, Field field, OperationFilterContext context)
+    {
+        var property = r.RecordType.GetProperty(char.ToUpperInvariant(field.Name[0]) + field.Name[1..])?.PropertyType;
+        var type = property is null ? null : Nullable.GetUnderlyingType(property) ?? property;
+        return type is { IsEnum: true } ? context.SchemaGenerator.GenerateSchema(type, context.SchemaRepository) : Schemas.Enum(field.Values!);
     }
 
     /// <summary>One property per facet, so that generated clients read <c>facets.zone</c> rather than a dictionary.</summary>
@@ -195,6 +227,17 @@ public static class Schemas
     public const string MaxCounter = "9007199254740991";
     /// <summary>An entity tag or a list of them (RFC 9110 8.8.3), or *.</summary>
     public const string EntityTagsPattern = "^(\\*|(W/)?\"[\\x21\\x23-\\x7E]*\"( *, *(W/)?\"[\\x21\\x23-\\x7E]*\")*)$";
+
+    /// <summary>The component naming the resources (the change feed's and the problems' `resource`).</summary>
+    public const string ResourceName = "ResourceName";
+
+    public static void AddResourceName(SchemaRepository repository)
+    {
+        if (repository.Schemas.ContainsKey(ResourceName)) return;
+        var schema = Enum(ResourceCatalog.All.Select(r => r.Name));
+        schema.Description = "A resource: the last segment of its collection's path.";
+        repository.AddDefinition(ResourceName, schema);
+    }
 
     public static OpenApiSchema Id() => new() { Type = JsonSchemaType.String, Pattern = SlugPattern, MaxLength = Resource.IdMaxLength };
 
@@ -233,7 +276,7 @@ public static class Schemas
         new() { Name = name, In = ParameterLocation.Query, Description = description, Schema = schema, Example = example };
 
     /// <summary>A comma-separated list (form style, not exploded), so generated clients take an array.</summary>
-    public static OpenApiParameter List(string name, string description, OpenApiSchema items, bool required = false, string? example = null) =>
+    public static OpenApiParameter List(string name, string description, IOpenApiSchema items, bool required = false, string? example = null) =>
         new()
         {
             Name = name, In = ParameterLocation.Query, Description = description + " Comma-separated.", Required = required,
@@ -254,17 +297,24 @@ public sealed class RelationFilter : ISchemaFilter
         foreach (var relation in resource.Relations)
         {
             var target = context.SchemaGenerator.GenerateSchema(ResourceCatalog.Get(relation.Target)!.RecordType, context.SchemaRepository);
-            var id = Schemas.Id();
-            // null matches the nullable id alone (a record schema refuses null), so exactly one option holds.
-            if (!relation.Many) id.Type |= JsonSchemaType.Null;
+            // Ids first and not nullable: generators that must pick one option (NSwag) pick the id. A to-one relation
+            // may also be null, an option of its own that only null matches, so exactly one option always holds.
             var description = properties[relation.Name].Description + " With `include`, the record itself.";
             properties[relation.Name] = relation.Many
                 ? new OpenApiSchema
                 {
-                    Type = JsonSchemaType.Array, Items = new OpenApiSchema { OneOf = [id, target] }, MaxItems = RecordValidator.MaxLinks,
+                    Type = JsonSchemaType.Array, Items = new OpenApiSchema { OneOf = [Schemas.Id(), target] }, MaxItems = RecordValidator.MaxLinks,
                     Description = description,
                 }
-                : new OpenApiSchema { OneOf = [id, target], Description = description };
+                : new OpenApiSchema
+                {
+                    OneOf =
+                    [
+                        Schemas.Id(), target,
+                        new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Enum = [null!], Description = "None." },
+                    ],
+                    Description = description,
+                };
         }
     }
 }

@@ -263,7 +263,8 @@ public sealed class SharedSchemaFilter : ISchemaFilter
             concrete.Required = new HashSet<string>(properties.Keys);
             Set("seq", p => { p.Minimum = "1"; p.Maximum = Schemas.MaxCounter; });
             Set("version", p => { p.Minimum = "1"; p.Maximum = Schemas.MaxCounter; });
-            Set("resource", p => p.Enum = [.. ResourceCatalog.All.Select(r => (JsonNode)JsonValue.Create(r.Name))]);
+            Schemas.AddResourceName(context.SchemaRepository);
+            properties["resource"] = new OpenApiSchemaReference(Schemas.ResourceName, null);
             Set("id", p => { p.Pattern = Schemas.SlugPattern; p.MaxLength = Resource.IdMaxLength; });
             concrete.Example = new JsonObject
             {
@@ -316,6 +317,7 @@ public sealed class ProblemSchemaFilter : ISchemaFilter
                 Description = "Identifies the request in the service's logs: quote it when reporting a problem.",
             },
         };
+        Schemas.AddResourceName(context.SchemaRepository);
         if (validation)
         {
             properties["errors"] = new OpenApiSchema
@@ -345,7 +347,7 @@ public sealed class ProblemSchemaFilter : ISchemaFilter
                     AdditionalPropertiesAllowed = false,
                     Properties = new Dictionary<string, IOpenApiSchema>
                     {
-                        ["resource"] = Schemas.Enum(ResourceCatalog.All.Select(r => r.Name)),
+                        ["resource"] = new OpenApiSchemaReference(Schemas.ResourceName, null),
                         ["via"] = Schemas.Enum(ResourceCatalog.All.SelectMany(r => r.Relations).Select(r => r.Name).Distinct().Order(StringComparer.Ordinal)),
                         ["ids"] = new OpenApiSchema { Type = JsonSchemaType.Array, MaxItems = 10, Items = Schemas.Id() },
                         ["more"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Whether more records than `ids` lists point at it." },
