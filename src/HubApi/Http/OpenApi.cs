@@ -133,7 +133,7 @@ public sealed class QueryLanguageFilter : IOperationFilter
         }
         operation.Parameters.Add(Schemas.Query("count", "Add `total`, the number of records matching the filters.",
             new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) }));
-        AddSearchAndFilters(operation, r, context);
+        AddSearchAndFilters(operation, r, context, searchExample: collection.Parent is null);
 
         // Exports: the same query, every page, as CSV or NDJSON.
         if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
@@ -144,6 +144,11 @@ public sealed class QueryLanguageFilter : IOperationFilter
             okResponse.Content[Export.Ndjson] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "One JSON record per line." } };
         }
     }
+
+    /// <summary>A word of the example record's name: Swagger UI pre-fills it, and the search then finds that record.</summary>
+    private static string SearchExample(Resource r) =>
+        ExampleFilter.Example(r)?["name"]?.GetValue<string>().Split(' ', '-', '(', ')').FirstOrDefault(w => w.Length >= 4 && w.All(char.IsLetter))?.ToLowerInvariant()
+        ?? r.ExampleId.Split('-')[0];
 
     /// <summary>An enum kept once under components, so that generated clients name its type.</summary>
     private static IOpenApiSchema Named(OperationFilterContext context, string id, string description, IEnumerable<string> values)
@@ -163,10 +168,11 @@ public sealed class QueryLanguageFilter : IOperationFilter
         return new OpenApiSchemaReference(id, context.Document);
     }
 
-    private static void AddSearchAndFilters(OpenApiOperation operation, Resource r, OperationFilterContext context)
+    // searchExample: nested lists give `q` no example, as the example record need not be within the parent.
+    private static void AddSearchAndFilters(OpenApiOperation operation, Resource r, OperationFilterContext context, bool searchExample = true)
     {
         operation.Parameters!.Add(Schemas.Query("q", "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.",
-            Schemas.Text(ListQuery.MaxSearchLength), JsonValue.Create("chip")));
+            Schemas.Text(ListQuery.MaxSearchLength), searchExample ? JsonValue.Create(SearchExample(r)) : null));
         foreach (var field in r.Filters)
         {
             switch (field.Type)

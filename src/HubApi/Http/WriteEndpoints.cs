@@ -353,7 +353,7 @@ public static class WriteEndpoints
                               "hours gets the first response again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422. " +
                               "Keys are scoped to the API key.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
-                Example = JsonValue.Create("8e3c9e0a-4a4b-4a7e-9a57-1e0f0c1d2b3a"),
+                // No example: Swagger UI would pre-fill it, and every "Try it out" would then share one key.
             });
         }
         else
