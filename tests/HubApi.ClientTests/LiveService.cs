@@ -49,7 +49,9 @@ public sealed class LiveService : IAsyncLifetime
             if (process.HasExited) throw new InvalidOperationException("The service exited during start-up:\n" + Output);
             try
             {
-                if ((await client.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK) return;
+                // Ready, and it is this process that listens (another one could have taken the port in between).
+                if (Output.Contains("Now listening on: " + BaseAddress.ToString().TrimEnd('/'))
+                    && (await client.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK) return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             await Task.Delay(100);
@@ -60,6 +62,7 @@ public sealed class LiveService : IAsyncLifetime
     /// <summary>An HttpClient for the service, sending the admin key when asked.</summary>
     public HttpClient CreateClient(string? key = null)
     {
+        if (process is { HasExited: true }) throw new InvalidOperationException($"The service exited ({process.ExitCode}):\n" + Output);
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         if (key is not null) client.DefaultRequestHeaders.Add("X-Api-Key", key);
         return client;

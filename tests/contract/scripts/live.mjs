@@ -25,10 +25,14 @@ const freePort = () =>
     });
   });
 
-async function waitFor(url, what, child, seconds = 60) {
+async function waitFor(url, what, child, seconds = 60, listening = () => true) {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before it was ready`);
+    if (!listening()) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200) return;
@@ -38,6 +42,14 @@ async function waitFor(url, what, child, seconds = 60) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${what} was not ready at ${url} within ${seconds} s`);
+}
+
+function readLog(name) {
+  try {
+    return readFileSync(join(logs, name), "utf8");
+  } catch {
+    return ""; // not written yet
+  }
 }
 
 function start(command, args, env, log) {
@@ -63,7 +75,10 @@ try {
     RateLimiting__KeyedPermitsPerMinute: "0",
   }, "service.log");
   children.push(service);
-  await waitFor(`http://127.0.0.1:${servicePort}/health/ready`, "the service", service);
+  // Ready, and it is this process that listens (another one could have taken the port in between).
+  const serviceUrl = `http://127.0.0.1:${servicePort}`;
+  await waitFor(`${serviceUrl}/health/ready`, "the service", service, 60,
+    () => readLog("service.log").includes(`Now listening on: ${serviceUrl}`));
 
   const prism = start(join(here, "node_modules/.bin/prism"), [
     "proxy", "--errors", "--host", "127.0.0.1", "--port", String(prismPort),
@@ -84,11 +99,7 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   if (code !== 0) {
     for (const log of ["service.log", "prism.log"]) {
-      try {
-        console.error(`--- ${log} (last lines) ---\n${readFileSync(join(logs, log), "utf8").split("\n").slice(-15).map((l) => l.slice(0, 400)).join("\n")}`);
-      } catch {
-        // not started
-      }
+      console.error(`--- ${log} (last lines) ---\n${readLog(log).split("\n").slice(-15).map((l) => l.slice(0, 400)).join("\n")}`);
     }
   }
   rmSync(work, { recursive: true, force: true });
