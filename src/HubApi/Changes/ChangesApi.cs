@@ -217,6 +217,8 @@ public static class ChangesApi
     private static void Document(OpenApiOperation operation, OperationFilterContext context, bool stream)
     {
         Schemas.AddResourceName(context.SchemaRepository);
+        if (!stream && operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
+            ok.Description = "A page of changes in commit order; `next` is the `after` of the following page, null at the end of the feed.";
         operation.Parameters ??= [];
         void Add(string name, ParameterLocation location, string description, OpenApiSchema schema, JsonNode? example = null) =>
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = location, Description = description, Schema = schema, Example = example });

@@ -69,6 +69,16 @@ public sealed class StandardResponsesFilter : IOperationFilter
             if (isGet && status == "200" && (metadata.OfType<CollectionEndpoint>().Any() || operation.OperationId == "ListChanges"))
                 concrete.Headers["Link"] = new OpenApiHeaderReference(LinkHeader, document);
             if (status == "304") concrete.Description = "The copy named in `If-None-Match` is current: no body.";
+            if (resource is not null && concrete.Description is "OK" or "Created" or "No Content")
+            {
+                concrete.Description = (status, write?.Kind) switch
+                {
+                    ("201", _) => $"The new {resource.Singular}, as `GET` renders it; its URL in `Location`, its `ETag` for the next write.",
+                    ("204", _) => $"The {resource.Singular} is deleted; the change feed records it.",
+                    ("200", null) => $"The {resource.Singular}.",
+                    _ => $"The {resource.Singular} as written, as `GET` renders it, with its new `ETag`.",
+                };
+            }
             if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code))
             {
                 concrete.Description = ProblemDescription(code, write?.Kind, resource) ?? concrete.Description;
