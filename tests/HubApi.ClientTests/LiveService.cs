@@ -22,6 +22,23 @@ public sealed class LiveService : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // A port found free can be taken by another process before the service binds it: then try another.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartAsync();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (output) output.Clear();
+            }
+        }
+    }
+
+    private async Task StartAsync()
+    {
         var port = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "HubApi.dll")])
@@ -46,7 +63,11 @@ public sealed class LiveService : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited) throw new InvalidOperationException("The service exited during start-up:\n" + Output);
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // drain the output
+                throw new InvalidOperationException("The service exited during start-up:\n" + Output);
+            }
             try
             {
                 // Ready, and it is this process that listens (another one could have taken the port in between).

@@ -60,29 +60,41 @@ function start(command, args, env, log) {
   return child;
 }
 
-const servicePort = await freePort();
 const prismPort = await freePort();
 const key = randomBytes(24).toString("base64url");
 const children = [];
 let code = 1;
+
+/** Starts the service; a port found free can be taken by another process before the service binds it: then try another. */
+async function startService() {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const service = start("dotnet", [dll], {
+      ConnectionStrings__Hub: `Data Source=${join(work, "hub.db")}`,
+      Auth__AdminKey: key,
+      ASPNETCORE_URLS: url,
+      ASPNETCORE_ENVIRONMENT: "Production",
+      RateLimiting__AnonymousPermitsPerMinute: "0",
+      RateLimiting__KeyedPermitsPerMinute: "0",
+    }, "service.log");
+    children.push(service);
+    try {
+      // Ready, and it is this process that listens.
+      await waitFor(`${url}/health/ready`, "the service", service, 60, () => readLog("service.log").includes(`Now listening on: ${url}`));
+      return url;
+    } catch (error) {
+      if (attempt >= 3 || !readLog("service.log").includes("address already in use")) throw error;
+    }
+  }
+}
+
 try {
-  const service = start("dotnet", [dll], {
-    ConnectionStrings__Hub: `Data Source=${join(work, "hub.db")}`,
-    Auth__AdminKey: key,
-    ASPNETCORE_URLS: `http://127.0.0.1:${servicePort}`,
-    ASPNETCORE_ENVIRONMENT: "Production",
-    RateLimiting__AnonymousPermitsPerMinute: "0",
-    RateLimiting__KeyedPermitsPerMinute: "0",
-  }, "service.log");
-  children.push(service);
-  // Ready, and it is this process that listens (another one could have taken the port in between).
-  const serviceUrl = `http://127.0.0.1:${servicePort}`;
-  await waitFor(`${serviceUrl}/health/ready`, "the service", service, 60,
-    () => readLog("service.log").includes(`Now listening on: ${serviceUrl}`));
+  const serviceUrl = await startService();
 
   const prism = start(join(here, "node_modules/.bin/prism"), [
     "proxy", "--errors", "--host", "127.0.0.1", "--port", String(prismPort),
-    join(root, "openapi.yaml"), `http://127.0.0.1:${servicePort}`,
+    join(root, "openapi.yaml"), serviceUrl,
   ], {}, "prism.log");
   children.push(prism);
   await waitFor(`http://127.0.0.1:${prismPort}/v1/sources`, "Prism", prism);
