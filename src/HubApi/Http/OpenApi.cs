@@ -431,6 +431,10 @@ public sealed class ExampleFilter : ISchemaFilter
             .Select(t => (JsonNode)JsonValue.Create(t!["id"]!.GetValue<string>()))];
     }
 
+    /// <summary>The resource's records as the seed dataset has them.</summary>
+    public static IEnumerable<JsonObject> Records(Resource resource) =>
+        Dataset.Value[resource.Name]?.AsArray().Select(n => n!.AsObject()) ?? [];
+
     /// <summary>The resource's example record as the seed dataset has it.</summary>
     public static JsonObject? Example(Resource resource) =>
         Dataset.Value[resource.Name]!.AsArray().FirstOrDefault(n => n!["id"]!.GetValue<string>() == resource.ExampleId)?.AsObject();

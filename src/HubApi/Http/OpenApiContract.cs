@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using HubApi.Changes;
+using HubApi.Data;
 using HubApi.Keys;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
@@ -45,6 +46,9 @@ public sealed class StandardResponsesFilter : IOperationFilter
         responses["503"] = new OpenApiResponseReference(ServiceUnavailable, document);
         if (write is not null && write.Kind != WriteKind.Delete) responses["507"] = new OpenApiResponseReference(InsufficientStorage, document);
 
+        // Nothing can point at a record of this resource: its delete is never refused with 409.
+        if (write?.Kind == WriteKind.Delete && Referrer(resource) is null) responses.Remove("409");
+
         var isGet = context.ApiDescription.HttpMethod == "GET";
         if (isGet && responses.ContainsKey("304"))
         {
@@ -87,6 +91,40 @@ public sealed class StandardResponsesFilter : IOperationFilter
         }
     }
 
+    /// <summary>
+    /// Who can keep a record from being deleted: a relation of another resource that targets it, or, for sources, the
+    /// citations. With the records that do so in the dataset, for the example.
+    /// </summary>
+    public static (string Resource, string Via, List<string> Ids)? Referrer(Resource? target)
+    {
+        if (target is null) return null;
+        (string, string, List<string>)? any = null;
+        foreach (var resource in ResourceCatalog.All)
+        {
+            foreach (var relation in resource.Relations.Where(r => r.Target == target.Name))
+            {
+                var ids = ExampleFilter.Records(resource)
+                    .Where(r => r[relation.Name] is JsonArray many
+                        ? many.Any(v => v?.GetValue<string>() == target.ExampleId)
+                        : r[relation.Name] is JsonValue one && one.GetValue<string>() == target.ExampleId)
+                    .Select(r => r["id"]!.GetValue<string>()).Take(3).ToList();
+                if (ids.Count > 0) return (resource.Name, relation.Name, ids);
+                any ??= (resource.Name, relation.Name, [resource.ExampleId]);
+            }
+        }
+        if (target.Name == RecordStore.CitedResource)
+        {
+            foreach (var resource in ResourceCatalog.All.Where(r => r != target))
+            {
+                var ids = ExampleFilter.Records(resource)
+                    .Where(r => r["citations"] is JsonArray citations && citations.Any(c => c?["source"]?.GetValue<string>() == target.ExampleId))
+                    .Select(r => r["id"]!.GetValue<string>()).Take(3).ToList();
+                if (ids.Count > 0) return (resource.Name, "citations", ids);
+            }
+        }
+        return any;
+    }
+
     private static string? ProblemDescription(int status, WriteKind? kind, Resource? resource) => status switch
     {
         400 when kind is not null => "The body is not valid JSON, or not a valid record: `errors` names each property at fault and says what it allows.",
@@ -111,12 +149,12 @@ public sealed class StandardResponsesFilter : IOperationFilter
         var id = resource?.ExampleId ?? "smic";
         var (section, title, detail) = status switch
         {
-            400 when kind is null => ("15.5.1", "One or more validation errors occurred.", null),
             400 => ("15.5.1", "One or more validation errors occurred.", null),
             401 => ("15.5.2", "Unauthorized", "The API key is not valid: it is unknown or revoked."),
             403 => ("15.5.4", "Forbidden", $"This API key lacks the '{ApiKeyStore.WriteScope}' scope that writes need."),
             404 => ("15.5.5", "Not Found", $"There is no {one} with id '{id}-2'."),
-            409 when kind == WriteKind.Delete => ("15.5.10", "Conflict", $"The {one} '{id}' is still referenced by firms smic (by zone). Change or delete those first."),
+            409 when kind == WriteKind.Delete && Referrer(resource) is var (by, via, ids) =>
+                ("15.5.10", "Conflict", $"The {one} '{id}' is still referenced by {by} {string.Join(", ", ids)} (by {via}). Change or delete those first."),
             409 => ("15.5.10", "Conflict", $"A {one} with id '{id}' exists already: give another id."),
             412 => ("15.5.13", "Precondition Failed", $"The {one} '{id}' has changed since that ETag was issued: GET it again and reapply the change."),
             413 => ("15.5.14", "Content Too Large", $"The body must be at most {WriteEndpoints.MaxBodyBytes / 1024} KiB."),
@@ -140,11 +178,12 @@ public sealed class StandardResponsesFilter : IOperationFilter
                 ? new JsonObject { ["limit"] = new JsonArray("limit must be a whole number from 1 to 100.") }
                 : new JsonObject { ["name"] = new JsonArray("name is required.") };
         }
-        if (status == 409 && kind == WriteKind.Delete)
+        if (status == 409 && kind == WriteKind.Delete && Referrer(resource) is var (resourceName, relation, referrers))
         {
             example["references"] = new JsonArray(new JsonObject
             {
-                ["resource"] = "firms", ["via"] = "zone", ["ids"] = new JsonArray("smic"), ["more"] = false,
+                ["resource"] = resourceName, ["via"] = relation,
+                ["ids"] = new JsonArray([.. referrers.Select(r => (JsonNode)JsonValue.Create(r))]), ["more"] = false,
             });
         }
         example["traceId"] = "0af7651916cd43dd8448eb211c80319c";
@@ -358,7 +397,8 @@ public sealed class ProblemSchemaFilter : ISchemaFilter
                     Properties = new Dictionary<string, IOpenApiSchema>
                     {
                         ["resource"] = new OpenApiSchemaReference(Schemas.ResourceName, null),
-                        ["via"] = Schemas.Enum(ResourceCatalog.All.SelectMany(r => r.Relations).Select(r => r.Name).Distinct().Order(StringComparer.Ordinal)),
+                        ["via"] = Schemas.Enum(ResourceCatalog.All.SelectMany(r => r.Relations).Select(r => r.Name)
+                            .Append("citations").Distinct().Order(StringComparer.Ordinal)),
                         ["ids"] = new OpenApiSchema { Type = JsonSchemaType.Array, MaxItems = 10, Items = Schemas.Id() },
                         ["more"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Whether more records than `ids` lists point at it." },
                     },

@@ -82,6 +82,16 @@ describe("writes and the change feed", () => {
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
   });
 
+  it("refuses to delete a record others point at with a 409 that lists them", async () => {
+    const { response, error } = await hub.DELETE("/v1/zones/{id}", { params: { path: { id: "lingang" }, header: { "If-Match": "*" } } });
+    assert.equal(response.status, 409);
+    assert.ok(error && "references" in error);
+    assert.ok(error.references?.some((r) => r.resource === "firms" && r.via === "zone" && r.ids.includes("smic")));
+    const source = await hub.DELETE("/v1/sources/{id}", { params: { path: { id: "shanghai-digital-hub" }, header: { "If-Match": "*" } } });
+    assert.equal(source.response.status, 409);
+    assert.ok(source.error && "references" in source.error && source.error.references?.some((r) => r.via === "citations"));
+  });
+
   it("refuses a write with an unknown key with a 401 problem", async () => {
     const stranger = hubClient({ key: "not-a-key-of-this-service" });
     const { response, error } = await stranger.POST("/v1/zones", { body: { name: "Nowhere" } });
