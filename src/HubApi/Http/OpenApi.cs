@@ -228,7 +228,8 @@ public sealed class QueryLanguageFilter : IOperationFilter
 /// <summary>Schemas and parameters that several filters share, each with the constraints the service enforces.</summary>
 public static class Schemas
 {
-    public const string SlugPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
+    /// <summary>The ids' pattern, as the validators match it.</summary>
+    public static readonly string SlugPattern = ListQuery.Slug().ToString();
     /// <summary>Counters (versions, sequence numbers, totals) stay within the integers JavaScript represents exactly.</summary>
     public const string MaxCounter = "9007199254740991";
     /// <summary>An entity tag or a list of them (RFC 9110 8.8.3), or *.</summary>
