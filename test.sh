@@ -1,21 +1,79 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: installs what the tests need, builds, tests,
-# and ends with one line "N passed, N failed[, N skipped]" taken from the test results.
+# Runs the whole test suite on a fresh machine: installs what the tests need, builds, tests, and ends with one
+# line "N passed, N failed[, N skipped]" summing every part:
+#   - the .NET tests (tests/HubApi.Tests, tests/HubApi.ClientTests: NSwag client, Swagger UI in Chromium), from their trx files;
+#   - the contract checks in tests/contract: Redocly and Spectral lint of openapi.yaml and the TypeScript type-check,
+#     one test each;
+#   - the TypeScript client suite (node --test) against the live service through Prism's validation proxy, from its TAP.
 set -euo pipefail
 cd "$(dirname "$0")"
+root="$PWD"
+contract="$root/tests/contract"
 
 results="$(mktemp -d)"
-status=0
-dotnet test HubApi.sln --configuration Release --logger "trx;LogFileName=results.trx" --results-directory "$results" || status=$?
+trap 'rm -rf "$results"' EXIT
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1   # Swagger UI is tested in Debian's Chromium, never a downloaded browser
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-python3 - "$results" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
-passed = failed = skipped = 0
-for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+step() { printf '\n== %s\n' "$*"; }
+
+# --- What a fresh machine lacks --------------------------------------------------------------------------------
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if [ ! -x /usr/bin/chromium ]; then
+  step "installing Debian's chromium (for the Swagger UI test)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+  echo "test.sh: Node.js 20.19 or later is needed for tests/contract (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+step "npm ci (tests/contract), in the background while .NET builds"
+(cd "$contract" && npm ci --no-audit --no-fund --loglevel=error) > "$results/npm-ci.log" 2>&1 &
+npm_ci=$!
+
+# --- .NET: build, then every test project ----------------------------------------------------------------------
+step "dotnet build"
+dotnet build HubApi.sln --configuration Release -nologo -clp:ErrorsOnly
+status=0
+step "dotnet test"
+dotnet test HubApi.sln --configuration Release --no-build --logger "trx;LogFilePrefix=results" --results-directory "$results/trx" || status=$?
+
+# --- The contract as front-end teams meet it ---------------------------------------------------------------------
+checks_passed=0
+checks_failed=0
+check() {   # check NAME COMMAND...: one test that passes when the command does
+  local name="$1"; shift
+  step "$name"
+  if "$@"; then checks_passed=$((checks_passed + 1)); else checks_failed=$((checks_failed + 1)); echo "FAILED: $name"; status=1; fi
+}
+if ! wait "$npm_ci"; then cat "$results/npm-ci.log"; echo "test.sh: npm ci failed" >&2; exit 1; fi
+cd "$contract"
+check "lint openapi.yaml with Redocly (recommended-strict)" npm run --silent lint:redocly
+check "lint openapi.yaml with Spectral (OAS + OWASP)" npm run --silent lint:spectral
+check "generate the TypeScript client and type-check it (tsc --strict --noEmit)" npm run --silent build
+step "TypeScript client against the live service through Prism (node --test)"
+node scripts/live.mjs 2>&1 | tee "$results/node.tap" || status=1
+cd "$root"
+
+python3 - "$results" "$checks_passed" "$checks_failed" <<'PY'
+import glob, re, sys, xml.etree.ElementTree as ET
+results, passed, failed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+skipped = 0
+for path in glob.glob(results + "/trx/**/*.trx", recursive=True):
     counters = ET.parse(path).getroot().find("{*}ResultSummary/{*}Counters")
     passed += int(counters.get("passed", 0))
     failed += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0))
     skipped += int(counters.get("notExecuted", 0))
+tap = open(results + "/node.tap", encoding="utf-8", errors="replace").read()
+counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail|cancelled|skipped|todo) (\d+)$", tap, re.M)}
+if "pass" in counts:
+    passed += counts["pass"]
+    failed += counts.get("fail", 0) + counts.get("cancelled", 0)
+    skipped += counts.get("skipped", 0) + counts.get("todo", 0)
+else:
+    failed += 1  # the live suite did not run at all
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
 exit $status

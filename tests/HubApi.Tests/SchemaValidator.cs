@@ -65,7 +65,7 @@ public sealed class SchemaValidator(JsonObject document)
                 if (kind != System.Text.Json.JsonValueKind.String) { errors.Add($"{path}: expected a string"); return; }
                 var text = value.GetValue<string>();
                 if (schema["pattern"]?.GetValue<string>() is { } pattern && !Regex.IsMatch(text, pattern)) errors.Add($"{path}: '{text}' does not match {pattern}");
-                if (schema["enum"] is JsonArray values && !values.Any(v => v!.GetValue<string>() == text)) errors.Add($"{path}: '{text}' is not in the enum");
+                if (schema["enum"] is JsonArray values && !values.Any(v => v?.GetValue<string>() == text)) errors.Add($"{path}: '{text}' is not in the enum");
                 if (schema["format"]?.GetValue<string>() == "date-time" && !DateTimeOffset.TryParse(text, out _)) errors.Add($"{path}: '{text}' is not a date-time");
                 break;
             case "integer":

@@ -66,7 +66,7 @@ public static class ChangesApi
                 "Every create, update and delete, in commit order, for partners to sync from: start with `after=0`, apply the items, " +
                 "and follow `next` until it is null; later, poll with `after` set to the last `seq` applied. A deletion is a tombstone: " +
                 "remove the record. Replaying the feed from the start yields exactly the current records and their versions.")
-            .WithMetadata(new OperationDocs((operation, _) => Document(operation, stream: false)))
+            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, stream: false)))
             .Produces<ChangePage>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified);
 
@@ -80,7 +80,7 @@ public static class ChangesApi
                 "reconnects) or `after`, sends what is there, then waits for new changes until the client disconnects.")
             .WithMetadata(new OperationDocs((operation, context) =>
             {
-                Document(operation, stream: true);
+                Document(operation, context, stream: true);
                 DocumentEvents(operation, context);
             }));
 
@@ -215,14 +215,17 @@ public static class ChangesApi
         context.SchemaRepository.Schemas.Remove("StringSseItem");
     }
 
-    private static void Document(OpenApiOperation operation, bool stream)
+    private static void Document(OpenApiOperation operation, OperationFilterContext context, bool stream)
     {
+        Schemas.AddResourceName(context.SchemaRepository);
+        if (!stream && operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
+            ok.Description = "A page of changes in commit order; `next` is the `after` of the following page, null at the end of the feed.";
         operation.Parameters ??= [];
         void Add(string name, ParameterLocation location, string description, OpenApiSchema schema, JsonNode? example = null) =>
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = location, Description = description, Schema = schema, Example = example });
 
         Add("after", ParameterLocation.Query, "Only changes after this `seq`; 0 (the default) starts from the beginning.",
-            new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Minimum = "0", Default = JsonValue.Create(0) });
+            new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Minimum = "0", Maximum = Schemas.MaxCounter, Default = JsonValue.Create(0) });
         if (!stream)
         {
             Add("limit", ParameterLocation.Query, $"Changes per page, 1 to {MaxLimit}.", new OpenApiSchema
@@ -231,14 +234,12 @@ public static class ChangesApi
                 Default = JsonValue.Create(DefaultLimit),
             });
         }
-        var names = ResourceCatalog.All.Select(r => r.Name).ToList();
-        Add("resource", ParameterLocation.Query, "Only changes to these resources, comma-separated; allowed: " + string.Join(", ", names) + ".",
-            new OpenApiSchema { Type = JsonSchemaType.String, Pattern = $"^({string.Join("|", names)})(,({string.Join("|", names)}))*$" },
-            JsonValue.Create("firms,zones"));
+        operation.Parameters.Add(Schemas.List("resource", "Only changes to these resources.",
+            new OpenApiSchemaReference(Schemas.ResourceName, context.Document), example: "firms,zones"));
         if (stream)
         {
             Add("Last-Event-ID", ParameterLocation.Header, "The id of the last event received: the stream resumes after it (takes precedence over `after`).",
-                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$" });
+                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$", MaxLength = 19 });
         }
     }
 }

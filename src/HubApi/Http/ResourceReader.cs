@@ -82,6 +82,9 @@ public sealed class ResourceReader(CursorCodec cursors)
         connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }, tx) > 0;
 
     /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
+    /// <summary>A facet lists at most this many values, the most frequent first.</summary>
+    public const int MaxFacetValues = 100;
+
     public Dictionary<string, List<FacetCount>> Facets(SqliteConnection connection, ListQuery query, IEnumerable<string> by)
     {
         var plan = Plan(query);
@@ -93,8 +96,8 @@ public sealed class ResourceReader(CursorCodec cursors)
             var relation = resource.Relations.FirstOrDefault(r => r.FilterName == name);
             var field = resource.Fields.FirstOrDefault(f => f.Name == name);
             var sql = relation is { Many: true }
-                ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id {matching}) group by 1 order by 2 desc, 1"
-                : $"select t.{relation?.Column ?? field!.Column}, count(*) {matching} group by 1 order by 2 desc, 1";
+                ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id {matching}) group by 1 order by 2 desc, 1 limit {MaxFacetValues}"
+                : $"select t.{relation?.Column ?? field!.Column}, count(*) {matching} group by 1 order by 2 desc, 1 limit {MaxFacetValues}";
             result[name] = [.. connection.Query<(object?, long)>(sql, plan.Parameters).Select(p => new FacetCount(
                 field?.Type == FieldType.Boolean && p.Item1 is long b ? (b != 0 ? "true" : "false") : p.Item1 is null ? null : Format(p.Item1),
                 p.Item2))];

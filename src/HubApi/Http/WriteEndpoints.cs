@@ -343,7 +343,6 @@ public static class WriteEndpoints
     {
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.Scheme, context.Document)] = [] }];
         operation.Parameters ??= [];
-        var header = new OpenApiSchema { Type = JsonSchemaType.String };
         if (kind == WriteKind.Create)
         {
             operation.Parameters.Add(new OpenApiParameter
@@ -353,8 +352,8 @@ public static class WriteEndpoints
                 Description = $"A unique string per request (a UUID is best). A retry with the same key and body within {Idempotency.Lifetime.TotalHours:0} " +
                               "hours gets the first response again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422. " +
                               "Keys are scoped to the API key.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength },
-                Example = JsonValue.Create("8e3c9e0a-4a4b-4a7e-9a57-1e0f0c1d2b3a"),
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
+                // No example: Swagger UI would pre-fill it, and every "Try it out" would then share one key.
             });
         }
         else
@@ -366,7 +365,7 @@ public static class WriteEndpoints
                 Required = true,
                 Description = $"The `ETag` of the {resource.Singular} as last read or written; `*` matches any version. " +
                               "Without it the answer is 428; when the record has changed since, 412.",
-                Schema = header,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 1024, Pattern = Schemas.EntityTagsPattern },
                 Example = JsonValue.Create("\"0123456789abcdef0123456789abcdef\""),
             });
         }
@@ -397,9 +396,15 @@ public static class WriteEndpoints
         if (success is not null && operation.Responses?.GetValueOrDefault(success) is OpenApiResponse response)
         {
             response.Headers ??= new Dictionary<string, IOpenApiHeader>();
-            response.Headers["ETag"] = new OpenApiHeader { Description = "The new ETag of the record: the If-Match of the next write.", Schema = header };
+            response.Headers["ETag"] = new OpenApiHeader { Description = "The new ETag of the record: the If-Match of the next write.", Schema = ComponentsFilter.ETag() };
             if (kind == WriteKind.Create)
-                response.Headers["Location"] = new OpenApiHeader { Description = "The URL of the new record.", Schema = header };
+            {
+                response.Headers["Location"] = new OpenApiHeader
+                {
+                    Description = "The URL of the new record.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference", MaxLength = 2048 },
+                };
+            }
         }
     }
 
