@@ -13,7 +13,8 @@ using HubApi.Sources;
 using HubApi.Targets;
 using HubApi.Zones;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings (appsettings.json) and the db/ folder ship beside the binary: read them from there, wherever it is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddHubLogging();
 builder.AddHubHardening();
