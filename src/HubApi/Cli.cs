@@ -17,12 +17,26 @@ public static class Cli
           keys revoke <name-or-id>
         """;
 
+    /// <summary>The bare words of the command line: configuration switches (--key value, --key=value, key=value) are for serving.</summary>
+    internal static string[] Words(string[] args)
+    {
+        var words = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith('-'))
+            {
+                if (!args[i].Contains('=')) i++; // the switch's value
+            }
+            else if (!args[i].Contains('=')) words.Add(args[i]);
+        }
+        return [.. words];
+    }
+
     /// <summary>Runs a command; returns its exit code, or null when the arguments ask to serve.</summary>
     public static async Task<int?> RunAsync(WebApplication app, string[] args)
     {
         if (Keys.KeysCli.Handles(args)) return Keys.KeysCli.Run(args, app.Configuration);
-        // Configuration switches (--key=value, key=value) are for serving; commands are bare words.
-        var words = args.Where(a => !a.StartsWith('-') && !a.Contains('=')).ToArray();
+        var words = Words(args);
         if (words.Length == 0) return null;
         var db = app.Services.GetRequiredService<Db>();
         try
