@@ -17,6 +17,9 @@ public sealed class ServerProcess : IDisposable
     public HttpClient Client { get; }
     public string Output { get { lock (output) return output.ToString(); } }
 
+    /// <summary>The error and critical lines the service logged (JSON lines), for a failing test to show.</summary>
+    public string Errors => string.Join("\n", Output.Split('\n').Where(l => l.Contains("\"LogLevel\":\"Error\"") || l.Contains("\"LogLevel\":\"Critical\"")).Take(5));
+
     private ServerProcess(string databasePath, IDictionary<string, string>? environment, string[] args)
     {
         Port = FreePort();

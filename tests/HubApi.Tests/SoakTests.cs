@@ -45,7 +45,8 @@ public sealed class SoakTests(ITestOutputHelper output)
             await Load(client, TimeSpan.FromSeconds(3));
             var warmUpIncrements = increments.Sum();
             var warmUpRequests = statuses.Values.Sum();
-            Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(10)));
+            if (!failures.IsEmpty) await Task.Delay(1000); // let the server's log lines arrive
+            Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(10)) + "\nServer errors:\n" + server.Errors);
             var rssStart = server.ResidentBytes();
             var rssPeak = rssStart;
             reads = stale = slowest = 0;
@@ -84,9 +85,10 @@ public sealed class SoakTests(ITestOutputHelper output)
                 $"counters {string.Join(", ", finals)}; server RSS {Mb(rssStart)} → {Mb(rssEnd)} MB (peak {Mb(rssPeak)} MB, growth {Mb(rssEnd - rssStart)} MB); " +
                 $"after a 3 s warm-up of {warmUpRequests} requests.";
             output.WriteLine(summary);
-            Assert.True(failures.IsEmpty, $"{failures.Count} failures, first: {string.Join("\n", failures.Take(10))}\n{summary}");
+            if (!failures.IsEmpty) await Task.Delay(1000);
+            Assert.True(failures.IsEmpty, $"{failures.Count} failures, first: {string.Join("\n", failures.Take(10))}\n{summary}\nServer errors:\n{server.Errors}");
             Assert.DoesNotContain(statuses.Keys, s => s >= 500);
-            Assert.True(acknowledged > 100, summary);
+            Assert.True(acknowledged > Duration.TotalSeconds * 5, summary);
             Assert.True(rssEnd - rssStart < MaxGrowthBytes, summary);
             Assert.Equal(0, await server.TerminateAsync());
         }

@@ -39,7 +39,7 @@ public static class DataServices
         catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
         {
             app.Logger.LogCritical("The database {Database} cannot be used: {Reason}. Restore a backup with `restore <file>`, " +
-                                   "or point ConnectionStrings__Hub at another database.", db.DataSource, e.Message);
+                                   "or point ConnectionStrings__Hub at another database.", db.DataSource, e.Message.TrimEnd('.'));
             return false;
         }
         // On shutdown (SIGTERM), after in-flight requests finish: fold the WAL back into the file and close.

@@ -84,6 +84,33 @@ public sealed class Db
         }
     }
 
+    /// <summary>
+    /// Begins a read transaction on the connection, ended when the result is disposed: every statement in between
+    /// reads one snapshot of the database, so a record's row, links and citations always come from the same version,
+    /// however many statements read them and whatever commits meanwhile. Dispose it before the connection.
+    /// </summary>
+    public static IDisposable BeginRead(SqliteConnection connection)
+    {
+        using (var begin = connection.CreateCommand())
+        {
+            begin.CommandText = "begin";
+            begin.ExecuteNonQuery();
+        }
+        return new ReadTransaction(connection);
+    }
+
+    private sealed class ReadTransaction(SqliteConnection connection) : IDisposable
+    {
+        public void Dispose()
+        {
+            // An error may have ended the transaction already; never let ending it hide that error.
+            if (connection.State != System.Data.ConnectionState.Open || SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0) return;
+            using var end = connection.CreateCommand();
+            end.CommandText = "commit"; // it wrote nothing: commit and rollback are the same
+            end.ExecuteNonQuery();
+        }
+    }
+
     /// <summary>The database's time stamp format: ISO 8601 UTC with milliseconds, sortable as text.</summary>
     public static string Now() => Timestamp(DateTime.UtcNow);
 

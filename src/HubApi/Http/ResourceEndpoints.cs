@@ -83,6 +83,7 @@ public static class ResourceEndpoints
 
         var query = ListQuery.From(resource, raw, scope);
         using var connection = db.Open();
+        using var snapshot = Db.BeginRead(connection);
         if (scope is not null && !ResourceReader.Exists(connection, parent!, scope.Id)) return NotFound(parent!, scope.Id);
         // An export is the whole result, every page: limit and cursor do not apply.
         if (Export.Negotiate(http.Request) is { } mediaType) return new Export(query, reader, db, mediaType);
@@ -107,6 +108,7 @@ public static class ResourceEndpoints
 
         var query = ListQuery.From(resource, raw);
         using var connection = db.Open();
+        using var snapshot = Db.BeginRead(connection);
         var facets = reader.Facets(connection, query, ListQuery.Split(raw["by"]).Distinct());
         return JsonBody.Render(w => JsonSerializer.Serialize(w, facets, FacetJson));
     }
@@ -116,6 +118,7 @@ public static class ResourceEndpoints
     private static Results<JsonBody, ProblemHttpResult> Get(string id, Db db, ResourceReader reader, Resource resource)
     {
         using var connection = db.Open();
+        using var snapshot = Db.BeginRead(connection);
         var row = reader.Get(connection, resource, id);
         return row is null ? NotFound(resource, id) : JsonBody.Render(w => RecordJson.WriteRecord(w, resource, row));
     }

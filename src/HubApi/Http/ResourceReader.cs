@@ -61,6 +61,7 @@ public sealed class ResourceReader(CursorCodec cursors)
         {
             List<Row> rows;
             using (var connection = open())
+            using (Db.BeginRead(connection))
             {
                 rows = Select(connection, plan, after, batch);
                 LoadDetails(connection, query.Resource, rows);
