@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FluentValidation;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 
 namespace HubApi.Http;
@@ -14,8 +13,6 @@ public sealed class RawQuery(IEnumerable<KeyValuePair<string, StringValues>> que
     public string? this[string name] => Values.TryGetValue(name, out var v) ? v.ToString() : null;
 
     public static RawQuery From(HttpRequest request) => new(request.Query);
-
-    public static RawQuery Parse(string queryString) => new(QueryHelpers.ParseQuery(queryString));
 }
 
 public sealed record SortKey(string Name, bool Descending);

@@ -281,9 +281,6 @@ public sealed class ResourceReader(CursorCodec cursors)
         return included;
     }
 
-    public Dictionary<Relation, Dictionary<string, Row>> Embed(SqliteConnection connection, Resource resource, IReadOnlyList<Relation> include, Row row) =>
-        Embed(connection, new ListQuery { Resource = resource, Include = include }, [row]);
-
     internal static string Format(object? value) => value switch
     {
         null => "",

@@ -72,7 +72,7 @@ public static class WriteEndpoints
                 $"citations as `{{\"source\", \"quote\"}}` objects. Answers 201 with the record as {item} renders it, its `Location` " +
                 $"and `ETag`. With an `Idempotency-Key`, a retry of the same request within {Idempotency.Lifetime.TotalHours:0} hours " +
                 "gets the first response again instead of creating twice.")
-            .WithMetadata(new WriteEndpoint(resource, WriteKind.Create), new OperationDocs((op, ctx) => Document(op, ctx, resource, WriteKind.Create)))
+            .Describe(resource, WriteKind.Create)
             .Produces(StatusCodes.Status201Created, resource.RecordType)
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
@@ -84,12 +84,9 @@ public static class WriteEndpoints
                 $"Replaces every writable property of a {one}: omitted properties become null (lists empty). The body's `id`, if given, " +
                 $"must be the URL's. Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record as {item} " +
                 "renders it and its new `ETag`.")
-            .WithMetadata(new ItemEndpoint(resource), new WriteEndpoint(resource, WriteKind.Replace),
-                new OperationDocs((op, ctx) => Document(op, ctx, resource, WriteKind.Replace)))
+            .Describe(resource, WriteKind.Replace)
             .Produces(StatusCodes.Status200OK, resource.RecordType)
-            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
-                StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
-                StatusCodes.Status428PreconditionRequired);
+            .Problems(ChangeProblems);
 
         writes.MapPatch("/{id}", (string id, HttpContext http, Db db, ResourceReader reader) => Patch(id, http, db, reader, resource))
             .WithName("Patch" + title)
@@ -98,12 +95,9 @@ public static class WriteEndpoints
                 $"Applies a JSON merge patch (RFC 7396, `{MergePatchMediaType}`) to the {one} as {item} renders it: members given " +
                 "replace, `null` clears, the rest stay; lists are replaced whole. The result is validated as a full record. " +
                 $"Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record and its new `ETag`.")
-            .WithMetadata(new ItemEndpoint(resource), new WriteEndpoint(resource, WriteKind.Patch),
-                new OperationDocs((op, ctx) => Document(op, ctx, resource, WriteKind.Patch)))
+            .Describe(resource, WriteKind.Patch)
             .Produces(StatusCodes.Status200OK, resource.RecordType)
-            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
-                StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
-                StatusCodes.Status428PreconditionRequired);
+            .Problems(ChangeProblems);
 
         writes.MapDelete("/{id}", (string id, HttpContext http, Db db, ResourceReader reader) => Delete(id, http, db, reader, resource))
             .WithName("Delete" + title)
@@ -111,8 +105,7 @@ public static class WriteEndpoints
             .WithDescription(
                 $"Deletes a {one}; the change feed records the deletion. Refused with 409 while other records still point at it " +
                 $"(the problem's `references` lists them). Needs `If-Match` with the {one}'s current `ETag` (or `*`).")
-            .WithMetadata(new ItemEndpoint(resource), new WriteEndpoint(resource, WriteKind.Delete),
-                new OperationDocs((op, ctx) => Document(op, ctx, resource, WriteKind.Delete)))
+            .Describe(resource, WriteKind.Delete)
             .Produces(StatusCodes.Status204NoContent)
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
                 StatusCodes.Status409Conflict, StatusCodes.Status412PreconditionFailed, StatusCodes.Status428PreconditionRequired);
@@ -426,6 +419,23 @@ public static class WriteEndpoints
             });
         }
         return new OpenApiSchemaReference(id, context.Document);
+    }
+
+    /// <summary>What a replace or a merge-patch can be refused with.</summary>
+    private static readonly int[] ChangeProblems =
+    [
+        StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+        StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
+        StatusCodes.Status428PreconditionRequired,
+    ];
+
+    /// <summary>The metadata every write carries: its id parameter (all but create), its kind, and its documentation.</summary>
+    private static RouteHandlerBuilder Describe(this RouteHandlerBuilder builder, Resource resource, WriteKind kind)
+    {
+        var docs = new OperationDocs((op, ctx) => Document(op, ctx, resource, kind));
+        return kind == WriteKind.Create
+            ? builder.WithMetadata(new WriteEndpoint(resource, kind), docs)
+            : builder.WithMetadata(new ItemEndpoint(resource), new WriteEndpoint(resource, kind), docs);
     }
 
     private static RouteHandlerBuilder Problems(this RouteHandlerBuilder builder, params int[] statuses)
