@@ -35,6 +35,20 @@ public static class Http
         return problem;
     }
 
+    /// <summary>Every item of a collection, following each page's `next` cursor to the end.</summary>
+    public static async Task<List<JsonNode>> Walk(this HttpClient client, string url)
+    {
+        var items = new List<JsonNode>();
+        var page = await client.Json(url);
+        items.AddRange(page["items"]!.AsArray()!);
+        while (page["next"]?.GetValue<string>() is { } next)
+        {
+            page = await client.Json($"{url}&cursor={Uri.EscapeDataString(next)}");
+            items.AddRange(page["items"]!.AsArray()!);
+        }
+        return items;
+    }
+
     public static IEnumerable<string> Ids(this JsonNode page) =>
         page["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>());
 

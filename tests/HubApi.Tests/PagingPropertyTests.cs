@@ -36,19 +36,7 @@ public sealed class PagingPropertyTests : ApiTest
         ((HubApi.Http.ResponseCache)Factory.Services.GetService(typeof(HubApi.Http.ResponseCache))!).Invalidate();
     }
 
-    private async Task<List<JsonNode>> Walk(string query, int limit)
-    {
-        var items = new List<JsonNode>();
-        var url = $"/v1/firms?limit={limit}&{query}";
-        var page = await Client.Json(url);
-        items.AddRange(page["items"]!.AsArray()!);
-        while (page["next"]?.GetValue<string>() is { } next)
-        {
-            page = await Client.Json($"{url}&cursor={Uri.EscapeDataString(next)}");
-            items.AddRange(page["items"]!.AsArray()!);
-        }
-        return items;
-    }
+    private Task<List<JsonNode>> Walk(string query, int limit) => Client.Walk($"/v1/firms?limit={limit}&{query}");
 
     private static readonly Gen<(string[] Zones, string[] Industries, (string Key, bool Desc)[] Sort, int Limit, string? Q)> Queries =
         Gen.Select(

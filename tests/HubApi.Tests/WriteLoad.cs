@@ -139,7 +139,7 @@ public sealed class WriteLoad(string adminKey)
     }
 
     /// <summary>Every record the service serves, as "resource/id" → version, read page by page.</summary>
-    public static async Task<SortedDictionary<string, long>> Current(HttpClient client)
+    public static async Task<SortedDictionary<string, long>> Current(HttpClient client, int pageSize = 100)
     {
         var current = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var resource in ResourceCatalog.All)
@@ -147,7 +147,7 @@ public sealed class WriteLoad(string adminKey)
             string? cursor = null;
             do
             {
-                var page = await client.Json($"/v1/{resource.Name}?limit=100&fields=id,version" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+                var page = await client.Json($"/v1/{resource.Name}?limit={pageSize}&fields=id,version" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
                 foreach (var record in page["items"]!.AsArray())
                     current[$"{resource.Name}/{record!["id"]}"] = record["version"]!.GetValue<long>();
                 cursor = page["next"]?.GetValue<string>();
@@ -158,13 +158,13 @@ public sealed class WriteLoad(string adminKey)
     }
 
     /// <summary>What replaying the change feed from the start yields: "resource/id" → version, deletions removed.</summary>
-    public static async Task<SortedDictionary<string, long>> Replay(HttpClient client)
+    public static async Task<SortedDictionary<string, long>> Replay(HttpClient client, int pageSize = 1000)
     {
         var replayed = new SortedDictionary<string, long>(StringComparer.Ordinal);
         long? after = 0;
         while (after is not null)
         {
-            var page = await client.Json($"/v1/changes?after={after}&limit=1000");
+            var page = await client.Json($"/v1/changes?after={after}&limit={pageSize}");
             foreach (var change in page["items"]!.AsArray())
             {
                 var key = $"{change!["resource"]}/{change["id"]}";
