@@ -54,4 +54,43 @@ public sealed class CacheTests : WriteTest
         Assert.DoesNotContain("\"quantum\"", (await Get("/v1/industries?limit=100")).Body);
         await Client.Problem("/v1/industries/quantum", HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task AWriteToOneSideOfASharedLinkShowsOnTheOtherSideAtOnce()
+    {
+        // zones.industries and industries.zones are one link table: writing a zone changes industries' records too.
+        var url = "/v1/industries/integrated-circuits";
+        var (before, etag) = await Get(url);
+        Assert.Contains("lingang", before);
+        Assert.Equal(HttpStatusCode.NotModified, await Revalidate(url, etag));
+
+        (await Patch("/v1/zones/lingang", """{"industries":["artificial-intelligence"]}""", "*")).EnsureSuccessStatusCode();
+
+        var (after, _) = await Get(url);
+        Assert.DoesNotContain("lingang", after);
+        Assert.Equal(HttpStatusCode.OK, await Revalidate(url, etag));
+    }
+
+    [Fact]
+    public async Task ConcurrentWritesAreEachVisibleWhenAnsweredAndNoneIsLost()
+    {
+        // Writes that arrive together share one commit, and none is answered before it: a GET after the answer shows
+        // that write or a later one, never an earlier version from the cache.
+        var urls = new[] { "/v1/zones/lingang", "/v1/zones/zhangjiang", "/v1/firms/smic", "/v1/industries/integrated-circuits" };
+        var initial = new Dictionary<string, long>();
+        foreach (var url in urls) initial[url] = Version((await Get(url)).Body);
+        var writes = Enumerable.Range(0, 48).Select(async i =>
+        {
+            var url = urls[i % urls.Length];
+            using var response = await Patch(url, $$"""{"description":"Concurrent write {{i}}."}""", "*");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var written = Version(await response.Content.ReadAsStringAsync());
+            var seen = Version((await Get(url)).Body);
+            Assert.True(seen >= written, $"GET {url} showed version {seen} after write {i} was answered with version {written}");
+        });
+        await Task.WhenAll(writes);
+        foreach (var url in urls) Assert.Equal(initial[url] + 12, Version((await Get(url)).Body));
+    }
+
+    private static long Version(string body) => System.Text.Json.Nodes.JsonNode.Parse(body)!["version"]!.GetValue<long>();
 }

@@ -33,7 +33,7 @@ public sealed class PagingPropertyTests : ApiTest
             RecordStore.Insert(connection, tx, FirmsApi.Resource, record, Db.Now());
         }
         tx.Commit();
-        ((HubApi.Http.ResponseCache)Factory.Services.GetService(typeof(HubApi.Http.ResponseCache))!).Invalidate();
+        ((HubApi.Http.ResponseCache)Factory.Services.GetService(typeof(HubApi.Http.ResponseCache))!).Invalidate([]);
     }
 
     private Task<List<JsonNode>> Walk(string query, int limit) => Client.Walk($"/v1/firms?limit={limit}&{query}");

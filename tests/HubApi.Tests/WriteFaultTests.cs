@@ -100,6 +100,48 @@ public sealed class WriteFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Writes that arrive together share one commit (group commit). When the disk fills under a burst of them, each is
+    /// answered 201 or 507, never 500; every 201 is stored and every 507 is not, even where one write's full disk undid
+    /// the transaction it shared with others.
+    /// </summary>
+    [Fact]
+    public async Task ABurstOfWritesOnAFillingDiskKeepsExactlyTheAcknowledgedOnes()
+    {
+        var path = await SeededDatabase();
+        var pages = Scalar(path, "pragma page_count");
+        var changes = Scalar(path, "select count(*) from changes");
+        HttpStatusCode[] answers;
+        using (var factory = new HubApiFactory(path) { KeepDatabase = true }.With("Auth:AdminKey", AdminKey).With("Database:MaxPageCount", $"{pages + 30}"))
+        using (var client = factory.CreateClient())
+        {
+            var writes = Enumerable.Range(0, 80).Select(async i =>
+            {
+                using var response = await client.Send(HttpMethod.Post, "/v1/services", Big(i), AdminKey);
+                if (response.StatusCode != HttpStatusCode.Created) await response.AssertProblem(HttpStatusCode.InsufficientStorage);
+                return response.StatusCode;
+            });
+            answers = await Task.WhenAll(writes);
+            output.WriteLine($"{answers.Count(a => a == HttpStatusCode.Created)} of 80 concurrent writes stored before the cap, the rest 507");
+            Assert.Contains(HttpStatusCode.Created, answers);
+            Assert.Contains(HttpStatusCode.InsufficientStorage, answers);
+        }
+
+        // A fresh process: what was acknowledged is on disk, what was refused left nothing behind.
+        using (var factory = new HubApiFactory(path) { KeepDatabase = true })
+        using (var client = factory.CreateClient())
+        {
+            for (var i = 0; i < answers.Length; i++)
+            {
+                var expected = answers[i] == HttpStatusCode.Created ? HttpStatusCode.OK : HttpStatusCode.NotFound;
+                Assert.Equal(expected, (await client.GetAsync($"/v1/services/full-disk-{i}")).StatusCode);
+            }
+        }
+        Assert.Equal(changes + answers.Count(a => a == HttpStatusCode.Created), Scalar(path, "select count(*) from changes"));
+        Assert.Equal("ok", Faults.IntegrityCheck(path));
+        Faults.Delete(path);
+    }
+
+    /// <summary>
     /// A real full file system (a 1 MiB tmpfs above the database's size): SQLite sees ENOSPC while appending to the WAL.
     /// Needs the right to mount (root with CAP_SYS_ADMIN); elsewhere the test says so and passes.
     /// </summary>

@@ -20,7 +20,13 @@ public static class DataServices
             return new CursorCodec(Encoding.UTF8.GetBytes(key));
         });
         services.AddSingleton<ResourceReader>();
-        services.AddSingleton<ResponseCache>();
+        services.AddSingleton(_ =>
+        {
+            // Every commit retires every cached GET, before the writes in it are answered.
+            var cache = new ResponseCache();
+            db.Committed += cache.Invalidate;
+            return cache;
+        });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }

@@ -15,7 +15,6 @@ public sealed class Db
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(1);
 
     private readonly string pragmas;
-    private readonly SemaphoreSlim writer = new(1, 1);
 
     /// <param name="connectionString">ConnectionStrings:Hub.</param>
     /// <param name="maxPageCount">
@@ -46,42 +45,131 @@ public sealed class Db
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = pragmas;
-        command.ExecuteNonQuery();
+        // Pooled connections keep their settings: set them once per physical connection, not on every open.
+        if (!configured.TryGetValue(connection.Handle!, out _))
+        {
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = pragmas;
+                command.ExecuteNonQuery();
+            }
+            configured.AddOrUpdate(connection.Handle!, Configured);
+        }
         return connection;
     }
 
+    private static readonly object Configured = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = [];
+
     /// <summary>
-    /// Opens a connection and begins an immediate (write) transaction. SQLite admits one writer at a time, so this
-    /// process's writes queue here first, asynchronously and in arrival order: a waiting write holds no thread, and a
-    /// write lock held by another process blocks one thread rather than one per write, which would starve the thread
-    /// pool and stall reads. A write waits at most <see cref="BusyTimeout"/> for its turn, then at most
-    /// <see cref="LockTimeout"/> for another process's lock; past either it fails with SQLITE_BUSY, answered 503 +
-    /// Retry-After: within 1 s behind a foreign lock, 3 s at the very worst, never a hang.
+    /// Raised after every commit that changed something, before any write in it is answered, with what each write
+    /// said it changed (<see cref="WriteTransaction.Complete"/>).
+    /// </summary>
+    public event Action<IReadOnlyCollection<string>>? Committed;
+
+    /// <summary>
+    /// Begins a write. SQLite admits one writer at a time, so this process's writes queue here first, asynchronously and
+    /// in arrival order: a waiting write holds no thread, and a write lock held by another process blocks one thread
+    /// rather than one per write, which would starve the thread pool and stall reads. A write waits at most
+    /// <see cref="BusyTimeout"/> for its turn, then at most <see cref="LockTimeout"/> for another process's lock; past
+    /// either it fails with SQLITE_BUSY, answered 503 + Retry-After: within 1 s behind a foreign lock, 3 s at the very
+    /// worst, never a hang.
+    /// <para>
+    /// Writes that queue behind one another share a transaction (group commit): each runs in its own savepoint, and
+    /// the last in the queue commits for all of them, so a burst of writes costs one disk flush rather than one each.
+    /// None is answered before that commit is on disk (<see cref="WriteTransaction.DisposeAsync"/> waits for it); if it
+    /// fails, every write in it fails, and nothing was acknowledged that is not stored.
+    /// </para>
     /// </summary>
     public async Task<WriteTransaction> BeginWriteAsync(CancellationToken cancellation)
     {
-        if (!await writer.WaitAsync(BusyTimeout, cancellation))
-            throw new SqliteException("database is locked: the writes queued ahead of this one did not finish in time", 5);
-        SqliteConnection? connection = null;
+        Interlocked.Increment(ref waiting);
+        bool entered;
         try
         {
-            connection = Open();
-            connection.DefaultTimeout = (int)LockTimeout.TotalSeconds;
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = $"pragma busy_timeout = {(int)LockTimeout.TotalMilliseconds}";
-                command.ExecuteNonQuery();
-            }
-            return new WriteTransaction(connection, connection.BeginTransaction(deferred: false), writer);
+            entered = await turn.WaitAsync(BusyTimeout, cancellation);
         }
-        catch
+        finally
         {
-            connection?.Dispose();
-            writer.Release();
+            Interlocked.Decrement(ref waiting);
+        }
+        if (!entered) throw new SqliteException("database is locked: the writes queued ahead of this one did not finish in time", 5);
+        try
+        {
+            open ??= WriteBatch.Begin(this);
+            open.Transaction.Save(WriteBatch.Savepoint);
+            return new WriteTransaction(this, open);
+        }
+        catch (Exception e)
+        {
+            if (open is { } batch) Fail(batch, e);
+            turn.Release();
             throw;
         }
+    }
+
+    private readonly SemaphoreSlim turn = new(1, 1);
+    private int waiting;
+    private WriteBatch? open;
+
+    /// <summary>Most writes one transaction holds: bounds how long the first of them waits for the commit.</summary>
+    private const int MaxBatch = 32;
+
+    /// <summary>Ends a write's turn, committing its batch if no other write is queued to join it.</summary>
+    internal Task EndWrite(WriteBatch batch, string[]? changes)
+    {
+        try
+        {
+            if (open != batch) return batch.Durable; // the batch already failed
+            batch.End(changes);
+            if (Volatile.Read(ref waiting) == 0 || batch.Members >= MaxBatch) Commit(batch);
+            else if (!batch.CommitQueued)
+            {
+                // The queued writes join this batch; a commit queued behind them ends it, however many give up waiting.
+                batch.CommitQueued = true;
+                _ = CommitInTurn(batch);
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(batch, e);
+        }
+        finally
+        {
+            turn.Release();
+        }
+        return batch.Durable;
+    }
+
+    private async Task CommitInTurn(WriteBatch batch)
+    {
+        await turn.WaitAsync(); // no time-out: the writes in the batch wait for this commit
+        try
+        {
+            if (open == batch) Commit(batch);
+        }
+        catch (Exception e)
+        {
+            Fail(batch, e);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private void Commit(WriteBatch batch)
+    {
+        open = null;
+        batch.Commit();
+        if (batch.Changes.Count > 0) Committed?.Invoke(batch.Changes);
+        batch.Succeed();
+    }
+
+    private void Fail(WriteBatch batch, Exception error)
+    {
+        if (open == batch) open = null;
+        batch.Fail(error);
     }
 
     /// <summary>
@@ -117,25 +205,121 @@ public sealed class Db
     public static string Timestamp(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }
 
-/// <summary>A write transaction with its connection and its turn: disposing rolls back what was not committed and lets the next write in.</summary>
-public sealed class WriteTransaction(SqliteConnection connection, SqliteTransaction transaction, SemaphoreSlim turn) : IDisposable
+/// <summary>
+/// One write's view of its batch: the shared connection and transaction, inside the write's own savepoint. Call
+/// <see cref="Complete"/> once the write is done; disposing without it undoes the write. Disposing ends the write's
+/// turn and waits until its batch is committed to disk, throwing if that failed: dispose before answering.
+/// </summary>
+public sealed class WriteTransaction : IAsyncDisposable
 {
+    private readonly Db db;
+    private readonly WriteBatch batch;
+    private string[]? changes;
     private int disposed;
 
-    public SqliteConnection Connection => connection;
-    public SqliteTransaction Transaction => transaction;
+    internal WriteTransaction(Db db, WriteBatch batch) => (this.db, this.batch) = (db, batch);
 
-    public void Dispose()
+    public SqliteConnection Connection => batch.Connection;
+    public SqliteTransaction Transaction => batch.Transaction;
+
+    /// <summary>Keeps what this write changed, named for <see cref="Db.Committed"/>; it becomes durable when its batch commits.</summary>
+    public void Complete(params string[] changed) => changes = changed;
+
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        await db.EndWrite(batch, changes);
+    }
+}
+
+/// <summary>A transaction shared by writes that queued behind one another; see <see cref="Db.BeginWriteAsync"/>.</summary>
+internal sealed class WriteBatch
+{
+    public const string Savepoint = "write";
+
+    private readonly TaskCompletionSource durable = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private WriteBatch(SqliteConnection connection, SqliteTransaction transaction) => (Connection, Transaction) = (connection, transaction);
+
+    public SqliteConnection Connection { get; }
+    public SqliteTransaction Transaction { get; }
+    public int Members { get; private set; }
+    public List<string> Changes { get; } = [];
+    public bool CommitQueued { get; set; }
+    public Task Durable => durable.Task;
+
+    public static WriteBatch Begin(Db db)
+    {
+        var connection = db.Open();
         try
         {
-            transaction.Dispose();
-            connection.Dispose();
+            connection.DefaultTimeout = (int)Db.LockTimeout.TotalSeconds;
+            SetBusyTimeout(connection, Db.LockTimeout);
+            return new WriteBatch(connection, connection.BeginTransaction(deferred: false));
         }
-        finally
+        catch
         {
-            turn.Release();
+            Close(connection);
+            throw;
         }
+    }
+
+    /// <summary>Keeps one write's savepoint, if it completed with what it changed, or undoes it.</summary>
+    public void End(string[]? changes)
+    {
+        Members++;
+        if (changes is null)
+        {
+            // An error such as a full disk may have rolled back the whole transaction, and with it the writes before.
+            // Report it as that error, so every write in the batch is answered as the one that hit it (a full disk: 507).
+            if (SQLitePCL.raw.sqlite3_get_autocommit(Connection.Handle) != 0)
+                throw new SqliteException("the transaction was rolled back by an error in one of its writes",
+                    SQLitePCL.raw.sqlite3_extended_errcode(Connection.Handle));
+            Transaction.Rollback(Savepoint);
+        }
+        Transaction.Release(Savepoint);
+        if (changes is not null) Changes.AddRange(changes);
+    }
+
+    public void Commit()
+    {
+        Transaction.Commit();
+        Close(Connection);
+    }
+
+    public void Succeed() => durable.TrySetResult();
+
+    public void Fail(Exception error)
+    {
+        try
+        {
+            Transaction.Dispose(); // rolls back what is still open
+        }
+        catch (SqliteException)
+        {
+            // The connection is closed below either way; the original error is the one to report.
+        }
+        Close(Connection);
+        durable.TrySetException(error);
+    }
+
+    private static void Close(SqliteConnection connection)
+    {
+        try
+        {
+            // Back in the pool, the connection serves reads, which wait longer for a lock than a write may.
+            if (connection.State == System.Data.ConnectionState.Open) SetBusyTimeout(connection, Db.BusyTimeout);
+        }
+        catch (SqliteException)
+        {
+        }
+        connection.Dispose();
+    }
+
+    private static void SetBusyTimeout(SqliteConnection connection, TimeSpan timeout)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"pragma busy_timeout = {(int)timeout.TotalMilliseconds}";
+        command.ExecuteNonQuery();
     }
 }

@@ -3,33 +3,81 @@ using System.Collections.Concurrent;
 namespace HubApi.Http;
 
 /// <summary>
-/// Rendered GET responses (bytes and ETag), reused until the next write. Every write calls
-/// <see cref="Invalidate"/> after its transaction commits; an entry rendered before that is never served after it,
-/// so no stale answer and no stale 304 can follow an acknowledged write.
+/// Rendered GET responses (bytes and ETag), reused until a write changes what they show. Every commit calls
+/// <see cref="Invalidate"/> with what it changed, after the commit and before any write in it is answered; an entry
+/// rendered before that is never served after it, so no stale answer and no stale 304 can follow an acknowledged write.
+/// <para>
+/// A record's own response (<c>GET /v1/{resource}/{id}</c>) shows that record alone, so only a write to it, or to a
+/// link table its resource shares with the written one, retires it; under a steady stream of writes the records
+/// nobody writes stay cached. Every other response (lists, searches, facets, includes) may show any record and is
+/// retired by every commit.
+/// </para>
 /// </summary>
 public sealed class ResponseCache
 {
     private const int MaxEntries = 20_000;
-    private readonly ConcurrentDictionary<string, (long Generation, JsonBody Body)> entries = new(StringComparer.Ordinal);
+    private const int MaxWritten = 100_000;
+
+    private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
+    /// <summary>For each record ("firms/smic") and whole resource ("industries") a commit changed: that commit's generation.</summary>
+    private readonly ConcurrentDictionary<string, long> written = new(StringComparer.Ordinal);
     private long generation;
+    /// <summary>Record entries older than this are retired wholesale: <see cref="written"/> was emptied then.</summary>
+    private long floor;
 
-    public long Generation => Interlocked.Read(ref generation);
+    private sealed record Entry(long Stamp, string[]? Record, JsonBody Body);
 
-    public void Invalidate()
+    /// <summary>Read before rendering; pass it to <see cref="Set"/> with what was rendered.</summary>
+    public long Generation => Volatile.Read(ref generation);
+
+    /// <summary>
+    /// What a write to the record changes, for <see cref="Invalidate"/>: the record, and every resource whose records
+    /// list links stored in a table the record's links are stored in (a zone's industries are an industry's zones).
+    /// </summary>
+    public static string[] Changes(Resource resource, string id) => [RecordTag(resource, id), .. SharesLinks[resource]];
+
+    private static readonly Dictionary<Resource, string[]> SharesLinks = ResourceCatalog.All.ToDictionary(r => r, r =>
+        ResourceCatalog.All.Where(other => other != r && other.ToMany.Any(o => r.ToMany.Any(m => m.JoinTable == o.JoinTable)))
+            .Select(other => other.Name).ToArray());
+
+    private static string RecordTag(Resource resource, string id) => resource.Name + "/" + id;
+
+    /// <summary>Called once per commit, in commit order, with the <see cref="Changes"/> of each write in it.</summary>
+    public void Invalidate(IReadOnlyCollection<string> changed)
     {
-        Interlocked.Increment(ref generation);
-        entries.Clear();
+        var now = Interlocked.Increment(ref generation);
+        if (written.Count + changed.Count > MaxWritten)
+        {
+            Volatile.Write(ref floor, now);
+            written.Clear();
+        }
+        foreach (var tag in changed) written[tag] = now;
     }
 
-    public JsonBody? Get(string key) =>
-        entries.TryGetValue(key, out var entry) && entry.Generation == Generation ? entry.Body : null;
+    public JsonBody? Get(string key) => entries.TryGetValue(key, out var entry) && IsCurrent(entry.Stamp, entry.Record) ? entry.Body : null;
 
-    public void Set(string key, long renderedAt, JsonBody body)
+    /// <param name="key">The request's URL.</param>
+    /// <param name="renderedAt">The <see cref="Generation"/> read before the response was rendered.</param>
+    /// <param name="record">For a record's own response, its resource and id; null for any other.</param>
+    /// <param name="body">What was rendered.</param>
+    public void Set(string key, long renderedAt, (Resource Resource, string Id)? record, JsonBody body)
     {
-        if (renderedAt != Generation) return;
+        string[]? tags = record is var (resource, id) ? [RecordTag(resource, id), resource.Name] : null;
+        if (!IsCurrent(renderedAt, tags)) return;
         // A crude bound: the working set of a dataset API is small; a flood of distinct URLs only resets the cache.
         if (entries.Count >= MaxEntries) entries.Clear();
-        entries[key] = (renderedAt, body);
+        entries[key] = new Entry(renderedAt, tags, body);
+    }
+
+    private bool IsCurrent(long stamp, string[]? record)
+    {
+        if (record is null) return stamp == Generation;
+        if (stamp < Volatile.Read(ref floor)) return false;
+        foreach (var tag in record)
+        {
+            if (written.TryGetValue(tag, out var changedAt) && changedAt > stamp) return false;
+        }
+        return true;
     }
 }
 
@@ -38,7 +86,8 @@ public sealed class ResponseCacheFilter(ResponseCache cache) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var request = context.HttpContext.Request;
+        var http = context.HttpContext;
+        var request = http.Request;
         if (!HttpMethods.IsGet(request.Method) || Export.Negotiate(request) is not null) return await next(context);
 
         // The host is part of the key: Link headers carry absolute URLs.
@@ -48,7 +97,11 @@ public sealed class ResponseCacheFilter(ResponseCache cache) : IEndpointFilter
         var result = await next(context);
         // Handlers return typed unions (Results<JsonBody, ...>); only a rendered JsonBody is worth keeping.
         var body = result switch { JsonBody b => b, INestedHttpResult { Result: JsonBody b } => b, _ => null };
-        if (body is not null) cache.Set(key, generation, body);
+        if (body is null) return result;
+        var record = http.GetEndpoint()?.Metadata.GetMetadata<ItemEndpoint>() is { } item && request.RouteValues["id"] is string id
+            ? (item.Resource, id)
+            : ((Resource, string)?)null;
+        cache.Set(key, generation, record, body);
         return result;
     }
 }

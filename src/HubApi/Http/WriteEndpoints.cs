@@ -135,7 +135,7 @@ public static class WriteEndpoints
 
         var owner = http.User.FindFirstValue(ClaimTypes.NameIdentifier)!;
         var requestHash = key is null ? null : Idempotency.RequestHash(request, body);
-        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        await using var write = await db.BeginWriteAsync(http.RequestAborted);
         var (connection, tx) = (write.Connection, write.Transaction);
         if (key is not null && Idempotency.Find(connection, tx, owner, key) is { } stored)
         {
@@ -158,7 +158,7 @@ public static class WriteEndpoints
         RecordStore.Insert(connection, tx, resource, record, now);
         var written = Written(StatusCodes.Status201Created, connection, tx, reader, resource, id, $"{request.PathBase}/v1/{resource.Name}/{id}");
         if (key is not null) Idempotency.Save(connection, tx, owner, key, requestHash!, written, now);
-        Commit(tx, http);
+        write.Complete(ResponseCache.Changes(resource, id));
         return written;
     }
 
@@ -173,7 +173,7 @@ public static class WriteEndpoints
         if (Parse(body, resource, out var record) is { } malformed) return malformed;
         if (record["id"] is null) record["id"] = id;
 
-        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        await using var write = await db.BeginWriteAsync(http.RequestAborted);
         var (connection, tx) = (write.Connection, write.Transaction);
         if (reader.Get(connection, resource, id, tx) is not { } current) return ResourceEndpoints.NotFound(resource, id);
         if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
@@ -182,7 +182,7 @@ public static class WriteEndpoints
 
         RecordStore.Update(connection, tx, resource, id, record, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
-        Commit(tx, http);
+        write.Complete(ResponseCache.Changes(resource, id));
         return written;
     }
 
@@ -196,7 +196,7 @@ public static class WriteEndpoints
         if (problem is not null) return problem;
         if (Parse(body, resource, out var patch) is { } malformed) return malformed;
 
-        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        await using var write = await db.BeginWriteAsync(http.RequestAborted);
         var (connection, tx) = (write.Connection, write.Transaction);
         if (reader.Get(connection, resource, id, tx) is not { } current) return ResourceEndpoints.NotFound(resource, id);
         var rendered = Render(resource, current);
@@ -213,7 +213,7 @@ public static class WriteEndpoints
 
         RecordStore.Update(connection, tx, resource, id, record, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
-        Commit(tx, http);
+        write.Complete(ResponseCache.Changes(resource, id));
         return written;
     }
 
@@ -222,7 +222,7 @@ public static class WriteEndpoints
         var request = http.Request;
         if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
 
-        using var write = await db.BeginWriteAsync(http.RequestAborted);
+        await using var write = await db.BeginWriteAsync(http.RequestAborted);
         var (connection, tx) = (write.Connection, write.Transaction);
         if (reader.Get(connection, resource, id, tx) is not { } current) return ResourceEndpoints.NotFound(resource, id);
         if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
@@ -236,15 +236,8 @@ public static class WriteEndpoints
         }
 
         RecordStore.Delete(connection, tx, resource, id, Db.Now());
-        Commit(tx, http);
+        write.Complete(ResponseCache.Changes(resource, id));
         return TypedResults.NoContent();
-    }
-
-    /// <summary>Commits, then retires every cached GET: nothing rendered before this write is served after it.</summary>
-    private static void Commit(SqliteTransaction tx, HttpContext http)
-    {
-        tx.Commit();
-        http.RequestServices.GetRequiredService<ResponseCache>().Invalidate();
     }
 
     private static ValidationResult Validate(Resource resource, JsonObject record, string? routeId, SqliteConnection connection, SqliteTransaction tx) =>
