@@ -51,6 +51,7 @@ public sealed class JsonBody(byte[] body, string? link = null) : IResult
     public static bool Matches(string? ifNoneMatch, string etag)
     {
         if (string.IsNullOrEmpty(ifNoneMatch)) return false;
+        if (ifNoneMatch == etag) return true; // the usual revalidation: one tag, the current one; nothing to parse
         if (EntityTagHeaderValue.TryParseList([ifNoneMatch], out var tags))
         {
             foreach (var tag in tags)

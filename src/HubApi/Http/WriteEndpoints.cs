@@ -283,11 +283,19 @@ public static class WriteEndpoints
         if (request.ContentLength > MaxBodyBytes) return ([], tooLarge);
         var buffer = new byte[MaxBodyBytes + 1];
         var length = 0;
-        while (length < buffer.Length)
+        try
         {
-            var read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted);
-            if (read == 0) break;
-            length += read;
+            while (length < buffer.Length)
+            {
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted);
+                if (read == 0) break;
+                length += read;
+            }
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The client stopped sending mid-body (or sent a malformed chunk): its mistake, answered as such, not a server error.
+            return ([], Problem(e.StatusCode, $"The request body could not be read: {e.Message}"));
         }
         return length > MaxBodyBytes ? ([], tooLarge) : (buffer[..length], null);
     }

@@ -29,7 +29,7 @@ public static class ApiKeyAuthentication
             o.DefaultScheme = Scheme;
         });
         services.AddWebEncoders();
-        // Every request meets the handler (a keyless one leaves at once): a registered handler skips reflection activation.
+        // Every keyed request meets the handler: a registered handler skips reflection activation.
         services.AddTransient<ApiKeyHandler>();
         services.AddAuthorizationBuilder().AddPolicy(WritePolicy, policy => policy
             .AddAuthenticationSchemes(Scheme)
