@@ -202,6 +202,50 @@ public sealed class QueryTests : ApiTest
             records.Select(r => r["name"]!.GetValue<string>()));
     }
 
+    /// <summary>
+    /// Exports are encoded straight into the response and flushed every 32 KiB or so: enough awkward text to cross
+    /// several flushes comes back whole, CSV quoted per RFC 4180 and each NDJSON line exactly the record GET serves.
+    /// </summary>
+    [Fact]
+    public async Task ExportsCarryQuotesLineBreaksAndNonAsciiTextWholeAcrossFlushes()
+    {
+        const string key = "test-admin-key-0123456789";
+        Factory.With("Auth:AdminKey", key);
+        var written = new Dictionary<string, string>();
+        for (var i = 0; i < 60; i++)
+        {
+            // A comma, quotes, CR, LF, 2- to 4-byte UTF-8 and a surrogate pair, at a different offset in every record.
+            var description = new string('x', i) + string.Concat(Enumerable.Repeat("上海, \"café\" 😀\r\nnext\rline\n", 70));
+            var body = System.Text.Json.JsonSerializer.Serialize(new { name = $"Export test {i}", description, industries = new[] { "integrated-circuits" } });
+            using var created = await Client.Send(HttpMethod.Post, "/v1/firms", body, key);
+            written[(await created.Expect(HttpStatusCode.Created))["id"]!.GetValue<string>()] = description;
+        }
+
+        using var csvRequest = new HttpRequestMessage(HttpMethod.Get, "/v1/firms?fields=description,industries&sort=id");
+        csvRequest.Headers.Add("Accept", "text/csv");
+        using var csvResponse = await Client.SendAsync(csvRequest);
+        var csv = await csvResponse.Content.ReadAsByteArrayAsync();
+        Assert.True(csv.Length > 4 * 32 * 1024, $"only {csv.Length} bytes: too few to cross several flushes");
+        var text = System.Text.Encoding.UTF8.GetString(csv);
+        Assert.StartsWith("id,description,industries\r\n", text);
+        foreach (var (id, description) in written)
+            Assert.Contains($"\r\n{id},\"{description.Replace("\"", "\"\"")}\",integrated-circuits\r\n", text);
+
+        using var ndjsonRequest = new HttpRequestMessage(HttpMethod.Get, "/v1/firms?sort=id");
+        ndjsonRequest.Headers.Add("Accept", "application/x-ndjson");
+        using var ndjsonResponse = await Client.SendAsync(ndjsonRequest);
+        var ndjson = await ndjsonResponse.Content.ReadAsStringAsync();
+        Assert.EndsWith("}\n", ndjson);
+        var lines = ndjson[..^1].Split('\n');
+        Assert.Equal(written.Count + 1, lines.Length); // and the seeded SMIC
+        foreach (var line in lines)
+        {
+            var id = JsonNode.Parse(line)!["id"]!.GetValue<string>();
+            using var record = await Client.GetAsync($"/v1/firms/{id}");
+            Assert.Equal(await record.Content.ReadAsStringAsync(), line);
+        }
+    }
+
     /// <summary>Malformed and hostile queries: each a 400 problem naming the parameter.</summary>
     [Theory]
     [InlineData("/v1/firms?zone=Lingang", "zone")]

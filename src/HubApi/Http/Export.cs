@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using HubApi.Data;
@@ -12,6 +14,12 @@ public sealed class Export(ListQuery query, ResourceReader reader, Db db, string
 {
     public const string Csv = "text/csv";
     public const string Ndjson = "application/x-ndjson";
+
+    /// <summary>
+    /// Rows are encoded straight into the response pipe and sent once this much is waiting, not a socket write per
+    /// row; an export holds at most this plus Kestrel's 64 KiB of unsent output, however slow the client.
+    /// </summary>
+    private const int FlushThreshold = 32 * 1024;
 
     /// <summary>The export format the Accept header asks for, if any.</summary>
     public static string? Negotiate(HttpRequest request)
@@ -31,39 +39,70 @@ public sealed class Export(ListQuery query, ResourceReader reader, Db db, string
         http.Response.ContentType = mediaType + "; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"inline; filename=\"{query.Resource.Name}.{(mediaType == Csv ? "csv" : "ndjson")}\"";
         var body = http.Response.BodyWriter;
+        var aborted = http.RequestAborted;
         var resource = query.Resource;
         var columns = CsvColumns(resource, query.Fields);
-        if (mediaType == Csv) await Write(body, string.Join(",", columns) + "\r\n", http.RequestAborted);
+        // One JSON writer for the whole export; it writes into the pipe and is reset after each record.
+        using var json = mediaType == Ndjson ? new Utf8JsonWriter(body, JsonBody.WriterOptions) : null;
 
-        var buffer = new MemoryStream();
+        long unflushed = 0;
+        if (json is null) unflushed += Encoding.UTF8.GetBytes(string.Join(",", columns) + "\r\n", body); // field names need no quotes
         foreach (var row in reader.Stream(db.Open, query))
         {
-            if (mediaType == Csv)
+            if (json is null) unflushed += WriteCsvLine(body, resource, row, columns);
+            else
             {
-                var line = string.Join(",", columns.Select(c => Cell(resource, row, c))) + "\r\n";
-                await Write(body, line, http.RequestAborted);
-                continue;
+                RecordJson.WriteRecord(json, resource, row, query.Fields);
+                json.Flush(); // hands the record's bytes to the pipe; nothing is sent yet
+                unflushed += json.BytesCommitted + Write(body, "\n"u8);
+                json.Reset(); // the next record is a new top-level value
             }
-            buffer.SetLength(0);
-            using (var writer = new Utf8JsonWriter(buffer, JsonBody.WriterOptions)) RecordJson.WriteRecord(writer, resource, row, query.Fields);
-            buffer.WriteByte((byte)'\n');
-            await body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), http.RequestAborted);
+            if (unflushed < FlushThreshold) continue;
+            unflushed = 0;
+            // Waits while the client is slower than the database: back-pressure keeps memory flat.
+            var sent = await body.FlushAsync(aborted);
+            if (sent.IsCanceled || sent.IsCompleted || aborted.IsCancellationRequested) return; // the client went away
         }
+        // An export that wrote nothing (NDJSON, no matches) is left unstarted, so Kestrel answers it with Content-Length: 0.
+        if (unflushed > 0) await body.FlushAsync(aborted);
     }
-
-    private static async ValueTask Write(System.IO.Pipelines.PipeWriter body, string text, CancellationToken cancel) =>
-        await body.WriteAsync(Encoding.UTF8.GetBytes(text), cancel);
 
     /// <summary>CSV has no nesting: citations are left out, to-many ids are joined with ';'.</summary>
     private static List<string> CsvColumns(Resource resource, IReadOnlySet<string>? fields) =>
         [.. resource.FieldNames.Where(n => n != "citations" && (fields is null || n == "id" || fields.Contains(n)))];
 
-    private static string Cell(Resource resource, Row row, string column)
+    private static long WriteCsvLine(PipeWriter body, Resource resource, Row row, List<string> columns)
     {
-        var index = resource.ColumnIndex(column);
-        var text = index >= 0
-            ? resource.Columns[index].Type == FieldType.Boolean && row.Values[index] is long b ? (b != 0 ? "true" : "false") : ResourceReader.Format(row.Values[index])
-            : string.Join(";", row.Many[column]);
-        return text.IndexOfAny([',', '"', '\r', '\n']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+        long written = 0;
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (i > 0) written += Write(body, ","u8);
+            var index = resource.ColumnIndex(columns[i]);
+            var text = index >= 0
+                ? resource.Columns[index].Type == FieldType.Boolean && row.Values[index] is long b ? (b != 0 ? "true" : "false") : ResourceReader.Format(row.Values[index])
+                : string.Join(";", row.Many[columns[i]]);
+            written += WriteCell(body, text);
+        }
+        return written + Write(body, "\r\n"u8);
+    }
+
+    /// <summary>Quotes a cell only when it holds a comma, quote or line break, doubling its quotes (RFC 4180).</summary>
+    private static long WriteCell(PipeWriter body, ReadOnlySpan<char> text)
+    {
+        if (text.IndexOfAny(",\"\r\n") < 0) return Encoding.UTF8.GetBytes(text, body);
+        long written = Write(body, "\""u8);
+        for (var quote = text.IndexOf('"'); quote >= 0; quote = text.IndexOf('"'))
+        {
+            written += Encoding.UTF8.GetBytes(text[..quote], body) + Write(body, "\"\""u8);
+            text = text[(quote + 1)..];
+        }
+        return written + Encoding.UTF8.GetBytes(text, body) + Write(body, "\""u8);
+    }
+
+    /// <summary>Writes bytes into the pipe and says how many, for the flush threshold.</summary>
+    private static int Write(PipeWriter body, ReadOnlySpan<byte> bytes)
+    {
+        body.Write(bytes);
+        return bytes.Length;
     }
 }
