@@ -27,6 +27,8 @@ var app = builder.Build();
 
 app.UseHubHttp();
 app.UseHubHardening();
+app.UseResponseCache();
+app.UseRequestTimeouts();
 app.UseAuthorization();
 app.MapHubOpenApi();
 app.MapHealth();

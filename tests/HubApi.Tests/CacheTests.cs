@@ -55,6 +55,35 @@ public sealed class CacheTests : WriteTest
         await Client.Problem("/v1/industries/quantum", HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("/v1/firms/smic")]
+    [InlineData("/v1/zones?sort=name&limit=2")]
+    public async Task ACachedAnswerCarriesTheHeadersOfTheFirst(string url)
+    {
+        // Served early in the pipeline, a cached answer still passes CORS and gets the security headers.
+        async Task<(HttpStatusCode, string)> Send(string? ifNoneMatch)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Add("Origin", "https://front.example");
+            if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            using var response = await Client.SendAsync(request);
+            var headers = response.Headers.Concat(response.Content.Headers).Where(h => h.Key != "Date")
+                .OrderBy(h => h.Key).Select(h => $"{h.Key}: {string.Join(", ", h.Value)}");
+            return (response.StatusCode, string.Join("\n", headers));
+        }
+
+        var (_, first) = await Send(null);
+        Assert.Contains("Access-Control-Allow-Origin: *", first);
+        Assert.Contains("Content-Security-Policy", first);
+        Assert.Equal((HttpStatusCode.OK, first), await Send(null));
+        var etag = (await Get(url)).ETag.ToString();
+        var (status, revalidated) = await Send(etag);
+        Assert.Equal(HttpStatusCode.NotModified, status);
+        Assert.Contains("Access-Control-Allow-Origin: *", revalidated);
+        Assert.Contains("Content-Security-Policy", revalidated);
+        Assert.Contains($"ETag: {etag}", revalidated);
+    }
+
     [Fact]
     public async Task AWriteToOneSideOfASharedLinkShowsOnTheOtherSideAtOnce()
     {

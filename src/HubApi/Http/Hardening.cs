@@ -83,6 +83,5 @@ public static class Hardening
         });
         // With both budgets switched off (benchmarks), the limiter is left out of the pipeline altogether.
         if (RateLimits(app.Configuration) is not (0, 0)) app.UseRateLimiter();
-        app.UseRequestTimeouts();
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
+using HubApi.Keys;
 
 namespace HubApi.Http;
 
@@ -56,10 +57,7 @@ public static class HttpServices
             TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         app.UseCors();
         // Authentication only identifies the key; rate limits (per key) then apply before authorization refuses anything.
-        // A request without a key is anonymous whatever the handler would say, so only keyed requests meet it: reads,
-        // nearly all keyless, skip a handler instance each (a write without a key is still challenged: its policy
-        // authenticates by itself).
-        app.UseWhen(http => http.Request.Headers.ContainsKey(Keys.ApiKeyAuthentication.Header), keyed => keyed.UseAuthentication());
+        app.UseApiKeys();
     }
 }
 

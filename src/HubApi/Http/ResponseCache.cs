@@ -81,27 +81,45 @@ public sealed class ResponseCache
     }
 }
 
-/// <summary>Serves repeated GETs from <see cref="ResponseCache"/>; exports and errors are never cached.</summary>
+/// <summary>
+/// Fills <see cref="ResponseCache"/> with the JSON the resource endpoints render; <see cref="ResponseCacheMiddleware"/>
+/// serves it. Exports and errors are never cached.
+/// </summary>
 public sealed class ResponseCacheFilter(ResponseCache cache) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var request = http.Request;
-        if (!HttpMethods.IsGet(request.Method) || Export.Negotiate(request) is not null) return await next(context);
-
-        // The host is part of the key: Link headers carry absolute URLs.
-        var key = string.Concat(request.Host.Value, request.PathBase.Value, request.Path.Value, request.QueryString.Value);
-        if (cache.Get(key) is { } hit) return hit;
+        if (ResponseCacheMiddleware.KeyOf(http.Request) is not { } key) return await next(context);
         var generation = cache.Generation;
         var result = await next(context);
         // Handlers return typed unions (Results<JsonBody, ...>); only a rendered JsonBody is worth keeping.
         var body = result switch { JsonBody b => b, INestedHttpResult { Result: JsonBody b } => b, _ => null };
         if (body is null) return result;
-        var record = http.GetEndpoint()?.Metadata.GetMetadata<ItemEndpoint>() is { } item && request.RouteValues["id"] is string id
+        var record = http.GetEndpoint()?.Metadata.GetMetadata<ItemEndpoint>() is { } item && http.Request.RouteValues["id"] is string id
             ? (item.Resource, id)
             : ((Resource, string)?)null;
         cache.Set(key, generation, record, body);
         return result;
     }
+}
+
+/// <summary>
+/// Answers a GET from <see cref="ResponseCache"/> (200, or 304 to a matching If-None-Match) as soon as the request has
+/// passed CORS, rate limits and the security headers: a repeated read skips time-outs, authorization and the endpoint.
+/// </summary>
+public static class ResponseCacheMiddleware
+{
+    public static void UseResponseCache(this WebApplication app)
+    {
+        var cache = app.Services.GetRequiredService<ResponseCache>();
+        app.Use((http, next) => KeyOf(http.Request) is { } key && cache.Get(key) is { } hit ? hit.ExecuteAsync(http) : next(http));
+    }
+
+    /// <summary>The cache key of a GET that may be cached (not an export); null for any other request.</summary>
+    public static string? KeyOf(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && Export.Negotiate(request) is null
+            // The host is part of the key: Link headers carry absolute URLs.
+            ? string.Concat(request.Host.Value, request.PathBase.Value, request.Path.Value, request.QueryString.Value)
+            : null;
 }

@@ -37,6 +37,20 @@ public static class ApiKeyAuthentication
             .RequireClaim(ScopeClaim, ApiKeyStore.WriteScope));
         return services;
     }
+
+    /// <summary>
+    /// Authenticates the requests that carry a key. The rest are anonymous whatever the handler would say, so they skip
+    /// it, and the request scope it would need: reads, nearly all keyless, are answered without either. A write without
+    /// a key is still challenged with 401, as its policy names the scheme.
+    /// </summary>
+    public static void UseApiKeys(this WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Headers.ContainsKey(Header), keyed => keyed.UseAuthentication());
+        // WebApplication puts UseAuthentication in front of everything unless the app called it (it looks for this
+        // ASP.NET Core property); the branch above is that call. Were the property ever renamed, requests would only
+        // pay for the handler again.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+    }
 }
 
 /// <summary>The key given at start-up through Auth:AdminKey (Auth__AdminKey), held only as its hash.</summary>
