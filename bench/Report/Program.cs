@@ -269,6 +269,14 @@ if (notApplicable.Count > 0)
     W();
 }
 
+// The before-and-after record of each optimization, kept by hand (measured with bench/ab.sh), rides along.
+var optimizations = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(args[2]))!, "OPTIMIZATIONS.md");
+if (File.Exists(optimizations))
+{
+    W(File.ReadAllText(optimizations).TrimEnd());
+    W();
+}
+
 W("## Machine and settings");
 W();
 W("| | |");
@@ -291,7 +299,7 @@ W();
 W("Run it again with `bench/run.sh` (about 15 minutes of measuring, after waiting at most 17 minutes for a quiet machine; the first run also " +
   "generates the 1M database and walks it, about 2 minutes, into the git-ignored `bench/.work/`) or `bench/run.sh --quick` (under two " +
   "minutes: 1 s rounds, no waiting, and the 1M part only when that database is already cached). `bench/profile.sh URL` shows where HubApi " +
-  "spends a request's time.");
+  "spends a request's time; `bench/ab.sh A B ENDPOINT...` measures two builds or settings side by side.");
 File.WriteAllText(args[2], md.ToString());
 return 0;
 
