@@ -51,7 +51,17 @@ if (!app.InitializeDatabase())
     await app.DisposeAsync(); // flushes the log line that says why
     return 1;
 }
-app.Run();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // Another process has the port: say so in one line rather than a stack trace.
+    app.Logger.LogCritical("HubApi cannot listen: {Reason} Stop the other process or choose another address with --urls.", e.Message);
+    await app.DisposeAsync();
+    return 1;
+}
 return 0;
 
 public partial class Program;

@@ -16,6 +16,21 @@ public sealed class StartupTests : ApiTest
     }
 
     [Fact]
+    public async Task APortInUseStopsStartUpWithAClearLineAndExitCode1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+        var (exitCode, output) = await ServerProcess.RunAsync(Factory.DatabasePath, "--urls", url);
+        // The host logs its failure (a JSON line, the trace inside it); the last word is ours, and no crash follows.
+        Assert.Equal(1, exitCode);
+        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.Contains("cannot listen", last);
+        Assert.Contains("address already in use", last);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    [Fact]
     public async Task StartingTwiceAppliesMigrationsAndSeedOnce()
     {
         var path = Factory.DatabasePath + ".twice.db";
