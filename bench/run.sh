@@ -94,13 +94,14 @@ HUB_BIN=$ROOT/src/HubApi/bin/Release/net10.0/HubApi
 # Started through a link named hub-under-test, so that someone else's `pkill HubApi` on this shared machine does
 # not end a benchmark run half way (it has happened).
 HUB_LINK=$WORK/bin/hub-under-test
-start_hub() { # db file, log file → PID, PORT
+start_hub() { # db file, log file, [VAR=value ...] → PID, PORT
+  local db=$1 logfile=$2; shift 2
   free_port
   mkdir -p "$(dirname "$HUB_LINK")"
   ln -sfn "$HUB_BIN" "$HUB_LINK"
-  (cd "$(dirname "$HUB_BIN")" && exec env ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__Hub="Data Source=$1" Auth__AdminKey="$API_KEY" \
+  (cd "$(dirname "$HUB_BIN")" && exec env "$@" ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__Hub="Data Source=$db" Auth__AdminKey="$API_KEY" \
     RateLimiting__AnonymousPermitsPerMinute=0 RateLimiting__KeyedPermitsPerMinute=0 \
-    "$HUB_LINK" --urls "http://127.0.0.1:$PORT") > "$2" 2>&1 &
+    "$HUB_LINK" --urls "http://127.0.0.1:$PORT") > "$logfile" 2>&1 &
   PID=$!
   PIDS+=("$PID")
 }
@@ -510,6 +511,23 @@ if [ "$BIG_READY" = 1 ]; then
   else
     na 1m-latency facets "facets by zone" "not implemented: GET $facets answered $facets_status"
   fi
+
+  # The same latencies with the response cache off: what a read costs the first time, or after a write retired it.
+  stop "$HUB_PID"
+  start_hub "$BIG" "$RUN/hub-1m-uncached.log" ResponseCache__MaxEntries=0; UNCACHED_PID=$PID; UNCACHED=http://127.0.0.1:$PORT
+  wait_for "$UNCACHED/health/ready" "$PID" 120 "$RUN/hub-1m-uncached.log"
+  log "1M database: latency with one connection, response cache off"
+  contender "page 1" "$UNCACHED_PID" "$UNCACHED$PAGE" get.lua
+  contender "page 10,000" "$UNCACHED_PID" "$UNCACHED$PAGE10000" get.lua
+  measure_endpoint 1m-uncached walk 1 1
+  contender "q=aurora bridge" "$UNCACHED_PID" "$UNCACHED/v1/firms?q=aurora%20bridge&limit=20" get.lua
+  contender "q=lidar" "$UNCACHED_PID" "$UNCACHED/v1/firms?q=lidar&limit=20" get.lua
+  measure_endpoint 1m-uncached search 1 1
+  contender "get (random ids)" "$UNCACHED_PID" "$UNCACHED/v1/firms/bench-firm-0500000" random-id.lua BENCH_PREFIX=/v1/firms/bench-firm- BENCH_COUNT="$FIRMS_1M"
+  measure_endpoint 1m-uncached get 1 1
+  stop "$UNCACHED_PID"
+  start_hub "$BIG" "$RUN/hub-1m-export.log"; HUB_PID=$PID; HUB=http://127.0.0.1:$PORT
+  wait_for "$HUB/health/ready" "$PID" 120 "$RUN/hub-1m-export.log"
 
   # The whole table as CSV: its duration, size and the server's peak memory.
   if [ "$CSV_STATUS" = 200 ] && [[ "$CSV_TYPE" == text/csv* ]] && [ "$QUICK" = 0 ]; then

@@ -84,6 +84,26 @@ public sealed class CacheTests : WriteTest
         Assert.Contains($"ETag: {etag}", revalidated);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("0", true)]
+    public async Task MaxEntriesZeroTurnsTheCacheOff(string? maxEntries, bool seesChangesMadeBehindItsBack)
+    {
+        // A change made straight in the database, not through the API, retires nothing: only an uncached read sees it.
+        using var factory = new HubApiFactory();
+        if (maxEntries is not null) factory.With("ResponseCache:MaxEntries", maxEntries);
+        using var client = factory.CreateClient();
+        Assert.Contains("Lingang", await client.GetStringAsync("/v1/zones/lingang"));
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={factory.DatabasePath}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "update zones set name = 'Renamed behind its back' where id = 'lingang'";
+            command.ExecuteNonQuery();
+        }
+        Assert.Equal(seesChangesMadeBehindItsBack, (await client.GetStringAsync("/v1/zones/lingang")).Contains("Renamed behind its back"));
+    }
+
     [Fact]
     public async Task AWriteToOneSideOfASharedLinkShowsOnTheOtherSideAtOnce()
     {

@@ -23,7 +23,9 @@ public static class DataServices
         services.AddSingleton(_ =>
         {
             // Every commit retires every cached GET, before the writes in it are answered.
-            var cache = new ResponseCache();
+            var maxEntries = configuration.GetValue("ResponseCache:MaxEntries", ResponseCache.DefaultMaxEntries);
+            if (maxEntries < 0) throw new InvalidOperationException("ResponseCache:MaxEntries must be 0 (no cache) or a number of responses.");
+            var cache = new ResponseCache(maxEntries);
             db.Committed += cache.Invalidate;
             return cache;
         });

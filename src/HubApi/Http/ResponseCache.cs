@@ -13,9 +13,10 @@ namespace HubApi.Http;
 /// retired by every commit.
 /// </para>
 /// </summary>
-public sealed class ResponseCache
+/// <param name="maxEntries">ResponseCache:MaxEntries, how many responses it holds at most; 0 turns it off.</param>
+public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntries)
 {
-    private const int MaxEntries = 20_000;
+    public const int DefaultMaxEntries = 20_000;
     private const int MaxWritten = 100_000;
 
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
@@ -63,9 +64,9 @@ public sealed class ResponseCache
     public void Set(string key, long renderedAt, (Resource Resource, string Id)? record, JsonBody body)
     {
         string[]? tags = record is var (resource, id) ? [RecordTag(resource, id), resource.Name] : null;
-        if (!IsCurrent(renderedAt, tags)) return;
+        if (maxEntries == 0 || !IsCurrent(renderedAt, tags)) return;
         // A crude bound: the working set of a dataset API is small; a flood of distinct URLs only resets the cache.
-        if (entries.Count >= MaxEntries) entries.Clear();
+        if (entries.Count >= maxEntries) entries.Clear();
         entries[key] = new Entry(renderedAt, tags, body);
     }
 
