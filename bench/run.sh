@@ -499,12 +499,16 @@ if [ "$BIG_READY" = 1 ]; then
   log "1M database: latency with one connection"
   facets=/v1/firms/facets?by=zone
   facets_status=$(curl -s -o /dev/null -w '%{http_code}' "$HUB$facets")
-  contender "page 1" "$HUB_PID" "$HUB$PAGE" get.lua
-  contender "page 10,000" "$HUB_PID" "$HUB$PAGE10000" get.lua
-  measure_endpoint 1m-latency walk 1 1
-  contender "q=aurora bridge" "$HUB_PID" "$HUB/v1/firms?q=aurora%20bridge&limit=20" get.lua
-  contender "q=lidar" "$HUB_PID" "$HUB/v1/firms?q=lidar&limit=20" get.lua
-  measure_endpoint 1m-latency search 1 1
+  # Page 1 against page 10,000, and a selective and a broad search, one request at a time.
+  walk_and_search() { # phase pid url
+    contender "page 1" "$2" "$3$PAGE" get.lua
+    contender "page 10,000" "$2" "$3$PAGE10000" get.lua
+    measure_endpoint "$1" walk 1 1
+    contender "q=aurora bridge" "$2" "$3/v1/firms?q=aurora%20bridge&limit=20" get.lua
+    contender "q=lidar" "$2" "$3/v1/firms?q=lidar&limit=20" get.lua
+    measure_endpoint "$1" search 1 1
+  }
+  walk_and_search 1m-latency "$HUB_PID" "$HUB"
   if [ "${facets_status:0:1}" = 2 ]; then
     contender "facets by zone" "$HUB_PID" "$HUB$facets" get.lua
     measure_endpoint 1m-latency facets 1 1
@@ -517,12 +521,7 @@ if [ "$BIG_READY" = 1 ]; then
   start_hub "$BIG" "$RUN/hub-1m-uncached.log" ResponseCache__MaxEntries=0; UNCACHED_PID=$PID; UNCACHED=http://127.0.0.1:$PORT
   wait_for "$UNCACHED/health/ready" "$PID" 120 "$RUN/hub-1m-uncached.log"
   log "1M database: latency with one connection, response cache off"
-  contender "page 1" "$UNCACHED_PID" "$UNCACHED$PAGE" get.lua
-  contender "page 10,000" "$UNCACHED_PID" "$UNCACHED$PAGE10000" get.lua
-  measure_endpoint 1m-uncached walk 1 1
-  contender "q=aurora bridge" "$UNCACHED_PID" "$UNCACHED/v1/firms?q=aurora%20bridge&limit=20" get.lua
-  contender "q=lidar" "$UNCACHED_PID" "$UNCACHED/v1/firms?q=lidar&limit=20" get.lua
-  measure_endpoint 1m-uncached search 1 1
+  walk_and_search 1m-uncached "$UNCACHED_PID" "$UNCACHED"
   contender "get (random ids)" "$UNCACHED_PID" "$UNCACHED/v1/firms/bench-firm-0500000" random-id.lua BENCH_PREFIX=/v1/firms/bench-firm- BENCH_COUNT="$FIRMS_1M"
   measure_endpoint 1m-uncached get 1 1
   stop "$UNCACHED_PID"

@@ -27,7 +27,7 @@ var app = builder.Build();
 
 app.UseHubHttp();
 app.UseHubHardening();
-app.UseResponseCache();
+app.UseResponseCache(); // repeated reads are answered here, after CORS, rate limits and security headers
 app.UseRequestTimeouts();
 app.UseAuthorization();
 app.MapHubOpenApi();
@@ -57,7 +57,7 @@ try
 }
 catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
 {
-    // Another process has the port: say so in one line rather than a stack trace.
+    // Another process has the port: end with a line that says what to do, and exit 1, rather than crash.
     app.Logger.LogCritical("HubApi cannot listen: {Reason} Stop the other process or choose another address with --urls.", e.Message);
     await app.DisposeAsync();
     return 1;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using HubApi.Keys;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
-using HubApi.Keys;
 
 namespace HubApi.Http;
 
