@@ -205,16 +205,16 @@ if (runs.Keys.Any(k => k.Phase == "1m"))
     W();
     W("| measurement | requests (reported round) | req/s | p50 ms | p99 ms | max ms | errors | peak RSS MB | others' CPU |");
     W("|---|---|---|---|---|---|---|---|---|");
+    void LatencyRow(string label, Measurement m) =>
+        W($"| {label} | {m.Requests:N0} | {m.Rps:N0} | {Ms(m.P50)} | {Ms(m.P99)} | {Ms(m.Max)} | {m.ErrorsText} | {m.RssKb / 1024:0} | {m.Others:0}% |");
     foreach (var (endpoint, contender) in new[] { ("walk", "page 1"), ("walk", "page 10,000"), ("search", "q=aurora bridge"), ("search", "q=lidar"), ("facets", "facets by zone") })
     {
-        if (Get("1m-latency", endpoint, contender) is { } m)
-            W($"| {contender} | {m.Requests:N0} | {m.Rps:N0} | {Ms(m.P50)} | {Ms(m.P99)} | {Ms(m.Max)} | {m.ErrorsText} | {m.RssKb / 1024:0} | {m.Others:0}% |");
+        if (Get("1m-latency", endpoint, contender) is { } m) LatencyRow(contender, m);
         else W($"| {contender} | n/a ({NaNote("1m-latency", endpoint, contender) ?? "not measured"}) | | | | | | | |");
     }
     foreach (var (endpoint, contender) in new[] { ("walk", "page 1"), ("walk", "page 10,000"), ("search", "q=aurora bridge"), ("search", "q=lidar"), ("get", "get (random ids)") })
     {
-        if (Get("1m-uncached", endpoint, contender) is { } m)
-            W($"| {contender}, **response cache off** | {m.Requests:N0} | {m.Rps:N0} | {Ms(m.P50)} | {Ms(m.P99)} | {Ms(m.Max)} | {m.ErrorsText} | {m.RssKb / 1024:0} | {m.Others:0}% |");
+        if (Get("1m-uncached", endpoint, contender) is { } m) LatencyRow($"{contender}, **response cache off**", m);
     }
     W();
     W("- **page 1**: `GET /v1/firms?zone=lingang&sort=name&limit=20`; **page 10,000**: the same URL with the cursor after row 199,980, " +
