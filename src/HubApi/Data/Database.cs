@@ -29,6 +29,7 @@ public static class Database
 
     public static void Close(Db db)
     {
+        db.CloseWriter();
         using (var connection = db.Open()) connection.Execute("pragma wal_checkpoint(truncate)");
         SqliteConnection.ClearAllPools();
     }

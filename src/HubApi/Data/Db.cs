@@ -96,7 +96,7 @@ public sealed class Db
         if (!entered) throw new SqliteException("database is locked: the writes queued ahead of this one did not finish in time", 5);
         try
         {
-            open ??= WriteBatch.Begin(this);
+            open ??= WriteBatch.Begin(Writer());
             open.Transaction.Save(WriteBatch.Savepoint);
             return new WriteTransaction(this, open);
         }
@@ -112,16 +112,78 @@ public sealed class Db
     private int waiting;
     private WriteBatch? open;
 
+    /// <summary>
+    /// The connection every write runs on, one at a time: opened by the first write and kept open, so the statements
+    /// writes use stay compiled (<see cref="Prepared"/>). A failed batch closes it; the next write opens a fresh one.
+    /// </summary>
+    private SqliteConnection? writer;
+
+    private SqliteConnection Writer()
+    {
+        if (writer is null)
+        {
+            var connection = Open();
+            try
+            {
+                connection.DefaultTimeout = (int)LockTimeout.TotalSeconds;
+                SetBusyTimeout(connection, LockTimeout);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+            writer = connection;
+        }
+        return writer;
+    }
+
+    private void DropWriter()
+    {
+        if (writer is not { } connection) return;
+        writer = null;
+        try
+        {
+            // Back in the pool, the connection serves reads, which wait longer for a lock than a write may.
+            if (connection.State == System.Data.ConnectionState.Open) SetBusyTimeout(connection, BusyTimeout);
+        }
+        catch (SqliteException)
+        {
+        }
+        connection.Dispose();
+    }
+
+    private static void SetBusyTimeout(SqliteConnection connection, TimeSpan timeout)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"pragma busy_timeout = {(int)timeout.TotalMilliseconds}";
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Closes the writer connection once the writes in progress are done (on shutdown, before the last checkpoint).</summary>
+    public void CloseWriter()
+    {
+        var entered = turn.Wait(BusyTimeout);
+        try
+        {
+            DropWriter();
+        }
+        finally
+        {
+            if (entered) turn.Release();
+        }
+    }
+
     /// <summary>Most writes one transaction holds: bounds how long the first of them waits for the commit.</summary>
     private const int MaxBatch = 32;
 
     /// <summary>Ends a write's turn, committing its batch if no other write is queued to join it.</summary>
-    internal Task EndWrite(WriteBatch batch, string[]? changes)
+    internal Task EndWrite(WriteBatch batch, string[]? changes, Action? committed)
     {
         try
         {
             if (open != batch) return batch.Durable; // the batch already failed
-            batch.End(changes);
+            batch.End(changes, committed);
             if (Volatile.Read(ref waiting) == 0 || batch.Members >= MaxBatch) Commit(batch);
             else if (!batch.CommitQueued)
             {
@@ -163,6 +225,7 @@ public sealed class Db
         open = null;
         batch.Commit();
         if (batch.Changes.Count > 0) Committed?.Invoke(batch.Changes);
+        foreach (var committed in batch.Publish) committed();
         batch.Succeed();
     }
 
@@ -170,6 +233,8 @@ public sealed class Db
     {
         if (open == batch) open = null;
         batch.Fail(error);
+        // Whatever the error left behind (a rolled-back transaction, a full disk, a damaged file) goes with the connection.
+        if (writer == batch.Connection) DropWriter();
     }
 
     /// <summary>
@@ -215,6 +280,7 @@ public sealed class WriteTransaction : IAsyncDisposable
     private readonly Db db;
     private readonly WriteBatch batch;
     private string[]? changes;
+    private Action? committed;
     private int disposed;
 
     internal WriteTransaction(Db db, WriteBatch batch) => (this.db, this.batch) = (db, batch);
@@ -222,13 +288,17 @@ public sealed class WriteTransaction : IAsyncDisposable
     public SqliteConnection Connection => batch.Connection;
     public SqliteTransaction Transaction => batch.Transaction;
 
-    /// <summary>Keeps what this write changed, named for <see cref="Db.Committed"/>; it becomes durable when its batch commits.</summary>
-    public void Complete(params string[] changed) => changes = changed;
+    /// <summary>
+    /// Keeps what this write changed, named for <see cref="Db.Committed"/>; it becomes durable when its batch commits.
+    /// <paramref name="committed"/>, if given, runs right after that commit's <see cref="Db.Committed"/>, before any later
+    /// commit and before the write is answered.
+    /// </summary>
+    public void Complete(string[] changed, Action? committed = null) => (changes, this.committed) = (changed, committed);
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-        await db.EndWrite(batch, changes);
+        await db.EndWrite(batch, changes, committed);
     }
 }
 
@@ -245,27 +315,15 @@ internal sealed class WriteBatch
     public SqliteTransaction Transaction { get; }
     public int Members { get; private set; }
     public List<string> Changes { get; } = [];
+    /// <summary>What the writes in the batch run once it is committed, in the order they ran.</summary>
+    public List<Action> Publish { get; } = [];
     public bool CommitQueued { get; set; }
     public Task Durable => durable.Task;
 
-    public static WriteBatch Begin(Db db)
-    {
-        var connection = db.Open();
-        try
-        {
-            connection.DefaultTimeout = (int)Db.LockTimeout.TotalSeconds;
-            SetBusyTimeout(connection, Db.LockTimeout);
-            return new WriteBatch(connection, connection.BeginTransaction(deferred: false));
-        }
-        catch
-        {
-            Close(connection);
-            throw;
-        }
-    }
+    public static WriteBatch Begin(SqliteConnection connection) => new(connection, connection.BeginTransaction(deferred: false));
 
     /// <summary>Keeps one write's savepoint, if it completed with what it changed, or undoes it.</summary>
-    public void End(string[]? changes)
+    public void End(string[]? changes, Action? committed)
     {
         Members++;
         if (changes is null)
@@ -278,14 +336,12 @@ internal sealed class WriteBatch
             Transaction.Rollback(Savepoint);
         }
         Transaction.Release(Savepoint);
-        if (changes is not null) Changes.AddRange(changes);
+        if (changes is null) return;
+        Changes.AddRange(changes);
+        if (committed is not null) Publish.Add(committed);
     }
 
-    public void Commit()
-    {
-        Transaction.Commit();
-        Close(Connection);
-    }
+    public void Commit() => Transaction.Commit();
 
     public void Succeed() => durable.TrySetResult();
 
@@ -297,29 +353,8 @@ internal sealed class WriteBatch
         }
         catch (SqliteException)
         {
-            // The connection is closed below either way; the original error is the one to report.
+            // The connection is closed after this either way; the original error is the one to report.
         }
-        Close(Connection);
         durable.TrySetException(error);
-    }
-
-    private static void Close(SqliteConnection connection)
-    {
-        try
-        {
-            // Back in the pool, the connection serves reads, which wait longer for a lock than a write may.
-            if (connection.State == System.Data.ConnectionState.Open) SetBusyTimeout(connection, Db.BusyTimeout);
-        }
-        catch (SqliteException)
-        {
-        }
-        connection.Dispose();
-    }
-
-    private static void SetBusyTimeout(SqliteConnection connection, TimeSpan timeout)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"pragma busy_timeout = {(int)timeout.TotalMilliseconds}";
-        command.ExecuteNonQuery();
     }
 }

@@ -14,14 +14,9 @@ public static class RecordStore
 {
     public static void Insert(SqliteConnection connection, SqliteTransaction tx, Resource resource, JsonObject record, string now)
     {
-        var columns = resource.Columns.Where(c => c.Name is not ("version" or "createdAt" or "updatedAt")).ToList();
-        var parameters = new DynamicParameters();
-        foreach (var c in columns) parameters.Add(c.Name, Scalar(record[c.Name], c.Type));
-        parameters.Add("now", now);
-        var sql = $"insert into {resource.Table} ({string.Join(", ", columns.Select(c => c.Sql))}, version, created_at, updated_at) " +
-                  $"values ({string.Join(", ", columns.Select(c => "@" + c.Name))}, 1, @now, @now)";
-        connection.Execute(sql, parameters, tx);
-        var id = (string)parameters.Get<object>("id");
+        var sql = Sql[resource];
+        var id = record["id"]!.GetValue<string>();
+        connection.ExecutePrepared(tx, sql.Insert, [("id", id), .. Values(sql, record), ("now", now)]);
         WriteDetails(connection, tx, resource, id, record);
         AppendChange(connection, tx, resource, id, "created", 1, now);
     }
@@ -29,14 +24,8 @@ public static class RecordStore
     /// <summary>Replaces every writable column of an existing record; returns its new version.</summary>
     public static long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, string now)
     {
-        var columns = resource.Columns.Where(c => c.Name is not ("id" or "version" or "createdAt" or "updatedAt")).ToList();
-        var parameters = new DynamicParameters();
-        foreach (var c in columns) parameters.Add(c.Name, Scalar(record[c.Name], c.Type));
-        parameters.Add("id", id);
-        parameters.Add("now", now);
-        var sql = $"update {resource.Table} set {string.Join(", ", columns.Select(c => $"{c.Sql} = @{c.Name}"))}, " +
-                  "version = version + 1, updated_at = @now where id = @id returning version";
-        var version = connection.ExecuteScalar<long>(sql, parameters, tx);
+        var sql = Sql[resource];
+        var version = (long)connection.ScalarPrepared(tx, sql.Update, [.. Values(sql, record), ("id", id), ("now", now)])!;
         WriteDetails(connection, tx, resource, id, record);
         AppendChange(connection, tx, resource, id, "updated", version, now);
         return version;
@@ -45,18 +34,22 @@ public static class RecordStore
     /// <summary>Removes a record with its links, citations and search entry; the feed records a tombstone with the next version.</summary>
     public static void Delete(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string now)
     {
-        foreach (var relation in resource.ToMany)
-            connection.Execute($"delete from {relation.JoinTable} where {relation.OwnColumn} = @id", new { id }, tx);
-        connection.Execute("delete from citations where resource = @resource and record_id = @id", new { resource = resource.Name, id }, tx);
+        var sql = Sql[resource];
+        foreach (var link in sql.Links) connection.ExecutePrepared(tx, link.Delete, ("id", id));
+        connection.ExecutePrepared(tx, DeleteCitations, ("resource", resource.Name), ("id", id));
         FullText.Remove(connection, tx, resource, id);
-        var version = connection.ExecuteScalar<long>($"delete from {resource.Table} where id = @id returning version", new { id }, tx);
+        var version = (long)connection.ScalarPrepared(tx, sql.Delete, ("id", id))!;
         AppendChange(connection, tx, resource, id, "deleted", version + 1, now);
     }
 
+    /// <summary>Whether a record with this id exists, as the write sees the database.</summary>
+    public static bool Exists(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
+        (long)connection.ScalarPrepared(tx, Sql[resource].Exists, ("id", id))! > 0;
+
     /// <summary>Whether the id was ever used for this resource, by a live record or a deleted one: ids are never reused.</summary>
     public static bool WasUsed(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
-        connection.ExecuteScalar<long>("select count(*) from (select 1 from changes where resource = @resource and record_id = @id limit 1)",
-            new { resource = resource.Name, id }, tx) > 0;
+        (long)connection.ScalarPrepared(tx, "select count(*) from (select 1 from changes where resource = @resource and record_id = @id limit 1)",
+            ("resource", resource.Name), ("id", id))! > 0;
 
     /// <summary>
     /// The records that still point at a record, found from the catalog: every relation of every resource that
@@ -98,36 +91,66 @@ public static class RecordStore
     /// <summary>Links, citations and the search entry of one record, written afresh.</summary>
     public static void WriteDetails(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record)
     {
-        foreach (var relation in resource.ToMany)
+        // Each list is written by one statement over its JSON, whatever its length.
+        foreach (var link in Sql[resource].Links)
         {
-            connection.Execute($"delete from {relation.JoinTable} where {relation.OwnColumn} = @id", new { id }, tx);
-            var targets = (record[relation.Name] as JsonArray ?? []).Select(n => n!.GetValue<string>()).Distinct();
-            connection.Execute($"insert into {relation.JoinTable} ({relation.OwnColumn}, {relation.OtherColumn}) values (@id, @target)",
-                targets.Select(target => new { id, target }), tx);
+            connection.ExecutePrepared(tx, link.Delete, ("id", id));
+            if (record[link.Relation.Name] is JsonArray { Count: > 0 } targets)
+                connection.ExecutePrepared(tx, link.Insert, ("id", id), ("targets", targets.ToJsonString()));
         }
 
-        connection.Execute("delete from citations where resource = @resource and record_id = @id", new { resource = resource.Name, id }, tx);
-        var citations = (record["citations"] as JsonArray ?? []).Select((c, position) => new
-        {
-            resource = resource.Name,
-            id,
-            position,
-            source = c!["source"]!.GetValue<string>(),
-            quote = c["quote"]!.GetValue<string>(),
-        }).ToList();
-        connection.Execute("""
-            insert into citations (resource, record_id, position, source_id, quote)
-            values (@resource, @id, @position, @source, @quote)
-            """, citations, tx);
+        connection.ExecutePrepared(tx, DeleteCitations, ("resource", resource.Name), ("id", id));
+        var citations = record["citations"] as JsonArray ?? [];
+        if (citations.Count > 0) connection.ExecutePrepared(tx, InsertCitations, ("resource", resource.Name), ("id", id), ("citations", citations.ToJsonString()));
 
         var body = string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text)
-            .Select(f => record[f.Name]?.GetValue<string>()).Concat(citations.Select(c => c.quote)).OfType<string>());
+            .Select(f => record[f.Name]?.GetValue<string>()).Concat(citations.Select(c => c!["quote"]!.GetValue<string>())).OfType<string>());
         FullText.Index(connection, tx, resource, id, record["name"]!.GetValue<string>(), body);
     }
 
     public static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>
-        connection.Execute("insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at)",
-            new { resource = resource.Name, id, op, version, at }, tx);
+        connection.ExecutePrepared(tx, "insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at)",
+            ("resource", resource.Name), ("id", id), ("op", op), ("version", version), ("at", at));
+
+    private const string DeleteCitations = "delete from citations where resource = @resource and record_id = @id";
+
+    private const string InsertCitations = """
+        insert into citations (resource, record_id, position, source_id, quote)
+        select @resource, @id, key, json_extract(value, '$.source'), json_extract(value, '$.quote') from json_each(@citations)
+        """;
+
+    /// <summary>The SQL of a resource's writes, built once from its definition.</summary>
+    private sealed class WriteSql
+    {
+        public WriteSql(Resource resource)
+        {
+            Columns = [.. resource.Columns.Where(c => c.Name is not ("id" or "version" or "createdAt" or "updatedAt"))];
+            Insert = $"insert into {resource.Table} (id, {string.Join(", ", Columns.Select(c => c.Sql))}, version, created_at, updated_at) " +
+                     $"values (@id, {string.Join(", ", Columns.Select(c => "@" + c.Name))}, 1, @now, @now)";
+            Update = $"update {resource.Table} set {string.Join(", ", Columns.Select(c => $"{c.Sql} = @{c.Name}"))}, " +
+                     "version = version + 1, updated_at = @now where id = @id returning version";
+            Delete = $"delete from {resource.Table} where id = @id returning version";
+            Exists = $"select count(*) from {resource.Table} where id = @id";
+            Links = [.. resource.ToMany.Select(r => new LinkSql(r,
+                $"delete from {r.JoinTable} where {r.OwnColumn} = @id",
+                $"insert into {r.JoinTable} ({r.OwnColumn}, {r.OtherColumn}) select distinct @id, value from json_each(@targets)"))];
+        }
+
+        /// <summary>The writable columns besides id, in parameter order.</summary>
+        public Column[] Columns { get; }
+        public string Insert { get; }
+        public string Update { get; }
+        public string Delete { get; }
+        public string Exists { get; }
+        public LinkSql[] Links { get; }
+    }
+
+    private sealed record LinkSql(Relation Relation, string Delete, string Insert);
+
+    private static readonly Dictionary<Resource, WriteSql> Sql = ResourceCatalog.All.ToDictionary(r => r, r => new WriteSql(r));
+
+    private static IEnumerable<(string, object?)> Values(WriteSql sql, JsonObject record) =>
+        sql.Columns.Select(c => (c.Name, Scalar(record[c.Name], c.Type)));
 
     private static object? Scalar(JsonNode? node, FieldType type)
     {

@@ -1,5 +1,5 @@
 using System.Text;
-using Dapper;
+using HubApi.Data;
 using Microsoft.Data.Sqlite;
 
 namespace HubApi.Http;
@@ -31,14 +31,16 @@ public static class FullText
     /// <summary>Writes the record's search row afresh.</summary>
     public static void Index(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string name, string body)
     {
-        var rowid = Base(resource) + connection.ExecuteScalar<long>($"select row_id from {resource.Table} where id = @id", new { id }, tx);
-        connection.Execute("delete from search where rowid = @rowid", new { rowid }, tx);
-        connection.Execute("insert into search (rowid, name, body) values (@rowid, @name, @body)", new { rowid, name, body }, tx);
+        Remove(connection, tx, resource, id);
+        connection.ExecutePrepared(tx, $"insert into search (rowid, name, body) values ({RowId(resource)}, @name, @body)", ("id", id), ("name", name), ("body", body));
     }
 
     /// <summary>Removes the record's search row; call before the record itself is deleted.</summary>
     public static void Remove(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
-        connection.Execute($"delete from search where rowid = (select {Base(resource)} + row_id from {resource.Table} where id = @id)", new { id }, tx);
+        connection.ExecutePrepared(tx, $"delete from search where rowid = {RowId(resource)}", ("id", id));
+
+    /// <summary>The search row of the record with id @id.</summary>
+    private static string RowId(Resource resource) => $"(select {Base(resource)} + row_id from {resource.Table} where id = @id)";
 
     /// <summary>Turns user text into a literal FTS5 query: every word quoted, prefix-matched, all required.</summary>
     public static string Query(string text)

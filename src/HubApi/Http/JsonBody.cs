@@ -8,13 +8,13 @@ namespace HubApi.Http;
 /// <summary>
 /// A rendered JSON response with a strong ETag (a hash of its bytes) that answers a matching If-None-Match with 304.
 /// </summary>
-public sealed class JsonBody(byte[] body, string? link = null) : IResult
+public sealed class JsonBody(byte[] body, string? link = null, string? etag = null) : IResult
 {
     /// <summary>Served as application/json, never inlined in HTML: only what JSON requires is escaped.</summary>
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public byte[] Body => body;
-    public string ETag { get; } = Of(body);
+    public string ETag { get; } = etag ?? Of(body);
 
     public static JsonBody Render(Action<Utf8JsonWriter> write, string? link = null)
     {

@@ -80,8 +80,8 @@ public sealed class ResourceReader(CursorCodec cursors)
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public static bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null) =>
-        connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }, tx) > 0;
+    public static bool Exists(SqliteConnection connection, Resource resource, string id) =>
+        connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }) > 0;
 
     /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
     /// <summary>A facet lists at most this many values, the most frequent first.</summary>

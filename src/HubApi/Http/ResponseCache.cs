@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using HubApi.Data;
 
 namespace HubApi.Http;
 
@@ -69,6 +70,13 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
         if (entries.Count >= maxEntries) entries.Clear();
         entries[key] = new Entry(renderedAt, tags, body);
     }
+
+    /// <summary>
+    /// What keeps a written record's rendering (<paramref name="body"/>, as its GET renders it) as the answer to the GET
+    /// at <paramref name="key"/>: for <see cref="WriteTransaction.Complete"/>, which runs it right after the commit that
+    /// wrote it has retired what it changed, before any later commit.
+    /// </summary>
+    public Action Prime(string key, Resource resource, string id, JsonBody body) => () => Set(key, Generation, (resource, id), body);
 
     private bool IsCurrent(long stamp, string[]? record)
     {

@@ -64,7 +64,7 @@ public static class WriteEndpoints
         var title = resource.SingularTitle;
         var item = $"`GET /v1/{resource.Name}/{{id}}`";
 
-        writes.MapPost("", (HttpContext http, Db db, ResourceReader reader) => Create(http, db, reader, resource))
+        writes.MapPost("", (HttpContext http, Db db, ResourceReader reader, ResponseCache cache) => Create(http, db, reader, cache, resource))
             .WithName("Create" + title)
             .WithSummary($"Create a {one}")
             .WithDescription(
@@ -77,7 +77,7 @@ public static class WriteEndpoints
             .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
-        writes.MapPut("/{id}", (string id, HttpContext http, Db db, ResourceReader reader) => Replace(id, http, db, reader, resource))
+        writes.MapPut("/{id}", (string id, HttpContext http, Db db, ResourceReader reader, ResponseCache cache) => Replace(id, http, db, reader, cache, resource))
             .WithName("Replace" + title)
             .WithSummary($"Replace a {one}")
             .WithDescription(
@@ -88,7 +88,7 @@ public static class WriteEndpoints
             .Produces(StatusCodes.Status200OK, resource.RecordType)
             .Problems(ChangeProblems);
 
-        writes.MapPatch("/{id}", (string id, HttpContext http, Db db, ResourceReader reader) => Patch(id, http, db, reader, resource))
+        writes.MapPatch("/{id}", (string id, HttpContext http, Db db, ResourceReader reader, ResponseCache cache) => Patch(id, http, db, reader, cache, resource))
             .WithName("Patch" + title)
             .WithSummary($"Change part of a {one}")
             .WithDescription(
@@ -114,7 +114,7 @@ public static class WriteEndpoints
     }
 
     private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Create(
-        HttpContext http, Db db, ResourceReader reader, Resource resource)
+        HttpContext http, Db db, ResourceReader reader, ResponseCache cache, Resource resource)
     {
         var request = http.Request;
         if (RequireMediaType(request, JsonMediaType) is { } unsupported) return unsupported;
@@ -149,7 +149,7 @@ public static class WriteEndpoints
         var validation = Validate(resource, record, null, connection, tx);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var id = record["id"]!.GetValue<string>();
-        if (ResourceReader.Exists(connection, resource, id, tx))
+        if (RecordStore.Exists(connection, tx, resource, id))
             return Problem(StatusCodes.Status409Conflict, $"There is already a {resource.Singular} with id '{id}'; give another id, or PUT to change that one.");
         if (RecordStore.WasUsed(connection, tx, resource, id))
             return Problem(StatusCodes.Status409Conflict, $"The id '{id}' belonged to a {resource.Singular} that was deleted; ids are never reused, so give another.");
@@ -158,12 +158,12 @@ public static class WriteEndpoints
         RecordStore.Insert(connection, tx, resource, record, now);
         var written = Written(StatusCodes.Status201Created, connection, tx, reader, resource, id, $"{request.PathBase}/v1/{resource.Name}/{id}");
         if (key is not null) Idempotency.Save(connection, tx, owner, key, requestHash!, written, now);
-        write.Complete(ResponseCache.Changes(resource, id));
+        Complete(write, cache, request, resource, id, written);
         return written;
     }
 
     private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Replace(
-        string id, HttpContext http, Db db, ResourceReader reader, Resource resource)
+        string id, HttpContext http, Db db, ResourceReader reader, ResponseCache cache, Resource resource)
     {
         var request = http.Request;
         if (RequireMediaType(request, JsonMediaType) is { } unsupported) return unsupported;
@@ -182,12 +182,12 @@ public static class WriteEndpoints
 
         RecordStore.Update(connection, tx, resource, id, record, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
-        write.Complete(ResponseCache.Changes(resource, id));
+        Complete(write, cache, request, resource, id, written);
         return written;
     }
 
     private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Patch(
-        string id, HttpContext http, Db db, ResourceReader reader, Resource resource)
+        string id, HttpContext http, Db db, ResourceReader reader, ResponseCache cache, Resource resource)
     {
         var request = http.Request;
         if (RequireMediaType(request, MergePatchMediaType) is { } unsupported) return unsupported;
@@ -213,7 +213,7 @@ public static class WriteEndpoints
 
         RecordStore.Update(connection, tx, resource, id, record, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
-        write.Complete(ResponseCache.Changes(resource, id));
+        Complete(write, cache, request, resource, id, written);
         return written;
     }
 
@@ -241,7 +241,7 @@ public static class WriteEndpoints
     }
 
     private static ValidationResult Validate(Resource resource, JsonObject record, string? routeId, SqliteConnection connection, SqliteTransaction tx) =>
-        Validators[resource].Validate(new RecordCandidate(record, routeId, (target, id) => ResourceReader.Exists(connection, target, id, tx)));
+        Validators[resource].Validate(new RecordCandidate(record, routeId, (target, id) => RecordStore.Exists(connection, tx, target, id)));
 
     private static JsonBody Render(Resource resource, Row row) => JsonBody.Render(w => RecordJson.WriteRecord(w, resource, row));
 
@@ -250,6 +250,16 @@ public static class WriteEndpoints
     {
         var rendered = Render(resource, reader.Get(connection, resource, id, tx)!);
         return new WrittenRecord(status, rendered.Body, rendered.ETag, location);
+    }
+
+    /// <summary>
+    /// Ends a write with what it changed. Its commit also keeps the written record, rendered as its GET renders it, as
+    /// the answer to that GET, so the first read after a write runs no query.
+    /// </summary>
+    private static void Complete(WriteTransaction write, ResponseCache cache, HttpRequest request, Resource resource, string id, WrittenRecord written)
+    {
+        var path = written.Location ?? string.Concat(request.PathBase.Value, request.Path.Value);
+        write.Complete(ResponseCache.Changes(resource, id), cache.Prime(request.Host.Value + path, resource, id, new JsonBody(written.Body, etag: written.ETag)));
     }
 
     /// <summary>If-Match uses strong comparison (RFC 9110 13.1.1): weak tags never match; * matches any current record.</summary>
@@ -279,9 +289,10 @@ public static class WriteEndpoints
     /// <summary>Reads at most <see cref="MaxBodyBytes"/>: a larger body is refused without being read to its end.</summary>
     private static async Task<(byte[] Body, ProblemHttpResult? Problem)> ReadBody(HttpRequest request)
     {
-        var tooLarge = Problem(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {MaxBodyBytes / 1024} KiB.", title: "Content Too Large");
-        if (request.ContentLength > MaxBodyBytes) return ([], tooLarge);
-        var buffer = new byte[MaxBodyBytes + 1];
+        ProblemHttpResult TooLarge() => Problem(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {MaxBodyBytes / 1024} KiB.", title: "Content Too Large");
+        if (request.ContentLength > MaxBodyBytes) return ([], TooLarge());
+        // One byte more than the body may be, to tell a body that is too large; no more than its declared length needs.
+        var buffer = new byte[(int)Math.Min(request.ContentLength ?? MaxBodyBytes, MaxBodyBytes) + 1];
         var length = 0;
         try
         {
@@ -297,7 +308,7 @@ public static class WriteEndpoints
             // The client stopped sending mid-body (or sent a malformed chunk): its mistake, answered as such, not a server error.
             return ([], Problem(e.StatusCode, $"The request body could not be read: {e.Message}"));
         }
-        return length > MaxBodyBytes ? ([], tooLarge) : (buffer[..length], null);
+        return length > MaxBodyBytes ? ([], TooLarge()) : (buffer[..length], null);
     }
 
     private static ProblemHttpResult? Parse(byte[] body, Resource resource, out JsonObject record)
