@@ -62,8 +62,8 @@ public sealed class Db
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = [];
 
     /// <summary>
-    /// Raised after every commit that changed something, before any write in it is answered, with what each write
-    /// said it changed (<see cref="WriteTransaction.Complete"/>).
+    /// Raised after every commit, once for each write in it, in the order they ran and before any is answered, with what
+    /// that write said it changed (<see cref="WriteTransaction.Complete"/>).
     /// </summary>
     public event Action<IReadOnlyCollection<string>>? Committed;
 
@@ -224,8 +224,13 @@ public sealed class Db
     {
         open = null;
         batch.Commit();
-        if (batch.Changes.Count > 0) Committed?.Invoke(batch.Changes);
-        foreach (var committed in batch.Publish) committed();
+        // In the order the writes ran, each one's changes are announced and then its own action runs: what an earlier
+        // write published, a later one in the batch that changed it again retires.
+        foreach (var (changes, committed) in batch.Completed)
+        {
+            Committed?.Invoke(changes);
+            committed?.Invoke();
+        }
         batch.Succeed();
     }
 
@@ -290,8 +295,8 @@ public sealed class WriteTransaction : IAsyncDisposable
 
     /// <summary>
     /// Keeps what this write changed, named for <see cref="Db.Committed"/>; it becomes durable when its batch commits.
-    /// <paramref name="committed"/>, if given, runs right after that commit's <see cref="Db.Committed"/>, before any later
-    /// commit and before the write is answered.
+    /// <paramref name="committed"/>, if given, runs right after <see cref="Db.Committed"/> announces this write, before
+    /// it announces any later one and before any write is answered.
     /// </summary>
     public void Complete(string[] changed, Action? committed = null) => (changes, this.committed) = (changed, committed);
 
@@ -314,9 +319,8 @@ internal sealed class WriteBatch
     public SqliteConnection Connection { get; }
     public SqliteTransaction Transaction { get; }
     public int Members { get; private set; }
-    public List<string> Changes { get; } = [];
-    /// <summary>What the writes in the batch run once it is committed, in the order they ran.</summary>
-    public List<Action> Publish { get; } = [];
+    /// <summary>The writes the batch keeps, in the order they ran: what each changed, and what it runs once committed.</summary>
+    public List<(string[] Changes, Action? Committed)> Completed { get; } = [];
     public bool CommitQueued { get; set; }
     public Task Durable => durable.Task;
 
@@ -336,9 +340,7 @@ internal sealed class WriteBatch
             Transaction.Rollback(Savepoint);
         }
         Transaction.Release(Savepoint);
-        if (changes is null) return;
-        Changes.AddRange(changes);
-        if (committed is not null) Publish.Add(committed);
+        if (changes is not null) Completed.Add((changes, committed));
     }
 
     public void Commit() => Transaction.Commit();

@@ -1,17 +1,18 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using HubApi.Data;
 
 namespace HubApi.Http;
 
 /// <summary>
-/// Rendered GET responses (bytes and ETag), reused until a write changes what they show. Every commit calls
-/// <see cref="Invalidate"/> with what it changed, after the commit and before any write in it is answered; an entry
+/// Rendered GET responses (bytes and ETag), reused until a write changes what they show. After every commit,
+/// <see cref="Invalidate"/> is called with what each write in it changed, before any of them is answered; an entry
 /// rendered before that is never served after it, so no stale answer and no stale 304 can follow an acknowledged write.
 /// <para>
-/// A record's own response (<c>GET /v1/{resource}/{id}</c>) shows that record alone, so only a write to it, or to a
-/// link table its resource shares with the written one, retires it; under a steady stream of writes the records
-/// nobody writes stay cached. Every other response (lists, searches, facets, includes) may show any record and is
-/// retired by every commit.
+/// A record's own response (<c>GET /v1/{resource}/{id}</c>) shows that record alone, so only a write to it, or one that
+/// adds or removes a link to it in a link table both sides list, retires it; under a steady stream of writes the
+/// records nobody writes stay cached, and a write leaves its own answer as the record's next GET (<see cref="Prime"/>).
+/// Every other response (lists, searches, facets, includes) may show any record and is retired by every write.
 /// </para>
 /// </summary>
 /// <param name="maxEntries">ResponseCache:MaxEntries, how many responses it holds at most; 0 turns it off.</param>
@@ -33,18 +34,34 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
     public long Generation => Volatile.Read(ref generation);
 
     /// <summary>
-    /// What a write to the record changes, for <see cref="Invalidate"/>: the record, and every resource whose records
-    /// list links stored in a table the record's links are stored in (a zone's industries are an industry's zones).
+    /// What a write to a record changes, for <see cref="Invalidate"/>: the record, and every record on the other side of
+    /// a link it added or removed in a link table another resource lists too (a zone's industries are an industry's
+    /// zones). <paramref name="before"/> is the record as it was (null for a create), <paramref name="after"/> as written
+    /// (null for a delete).
     /// </summary>
-    public static string[] Changes(Resource resource, string id) => [RecordTag(resource, id), .. SharesLinks[resource]];
+    public static string[] Changes(Resource resource, string id, Row? before, JsonObject? after)
+    {
+        var changed = new List<string> { RecordTag(resource, id) };
+        foreach (var (relation, other) in SharedLinks[resource])
+        {
+            var old = before?.Many[relation.Name] ?? [];
+            var now = (after?[relation.Name] as JsonArray ?? []).Select(n => n!.GetValue<string>());
+            var moved = new HashSet<string>(old, StringComparer.Ordinal);
+            moved.SymmetricExceptWith(now);
+            changed.AddRange(moved.Select(target => RecordTag(other, target)));
+        }
+        return [.. changed];
+    }
 
-    private static readonly Dictionary<Resource, string[]> SharesLinks = ResourceCatalog.All.ToDictionary(r => r, r =>
-        ResourceCatalog.All.Where(other => other != r && other.ToMany.Any(o => r.ToMany.Any(m => m.JoinTable == o.JoinTable)))
-            .Select(other => other.Name).ToArray());
+    /// <summary>Each resource's to-many relations whose link table another resource lists too, with that resource.</summary>
+    private static readonly Dictionary<Resource, (Relation Relation, Resource Other)[]> SharedLinks = ResourceCatalog.All.ToDictionary(r => r, r =>
+        r.ToMany.SelectMany(relation => ResourceCatalog.All
+            .Where(other => other != r && other.ToMany.Any(o => o.JoinTable == relation.JoinTable))
+            .Select(other => (relation, other))).ToArray());
 
     private static string RecordTag(Resource resource, string id) => resource.Name + "/" + id;
 
-    /// <summary>Called once per commit, in commit order, with the <see cref="Changes"/> of each write in it.</summary>
+    /// <summary>Called after each commit, once for each write in it, in the order they ran, with the write's <see cref="Changes"/>.</summary>
     public void Invalidate(IReadOnlyCollection<string> changed)
     {
         var now = Interlocked.Increment(ref generation);
@@ -64,7 +81,7 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
     /// <param name="body">What was rendered.</param>
     public void Set(string key, long renderedAt, (Resource Resource, string Id)? record, JsonBody body)
     {
-        string[]? tags = record is var (resource, id) ? [RecordTag(resource, id), resource.Name] : null;
+        string[]? tags = record is var (resource, id) ? [RecordTag(resource, id)] : null;
         if (maxEntries == 0 || !IsCurrent(renderedAt, tags)) return;
         // A crude bound: the working set of a dataset API is small; a flood of distinct URLs only resets the cache.
         if (entries.Count >= maxEntries) entries.Clear();

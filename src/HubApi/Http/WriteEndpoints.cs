@@ -158,7 +158,7 @@ public static class WriteEndpoints
         RecordStore.Insert(connection, tx, resource, record, now);
         var written = Written(StatusCodes.Status201Created, connection, tx, reader, resource, id, $"{request.PathBase}/v1/{resource.Name}/{id}");
         if (key is not null) Idempotency.Save(connection, tx, owner, key, requestHash!, written, now);
-        Complete(write, cache, request, resource, id, written);
+        Complete(write, cache, request, resource, id, null, record, written);
         return written;
     }
 
@@ -182,7 +182,7 @@ public static class WriteEndpoints
 
         RecordStore.Update(connection, tx, resource, id, record, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
-        Complete(write, cache, request, resource, id, written);
+        Complete(write, cache, request, resource, id, current, record, written);
         return written;
     }
 
@@ -213,7 +213,7 @@ public static class WriteEndpoints
 
         RecordStore.Update(connection, tx, resource, id, record, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
-        Complete(write, cache, request, resource, id, written);
+        Complete(write, cache, request, resource, id, current, record, written);
         return written;
     }
 
@@ -236,7 +236,7 @@ public static class WriteEndpoints
         }
 
         RecordStore.Delete(connection, tx, resource, id, Db.Now());
-        write.Complete(ResponseCache.Changes(resource, id));
+        write.Complete(ResponseCache.Changes(resource, id, current, null));
         return TypedResults.NoContent();
     }
 
@@ -253,13 +253,16 @@ public static class WriteEndpoints
     }
 
     /// <summary>
-    /// Ends a write with what it changed. Its commit also keeps the written record, rendered as its GET renders it, as
-    /// the answer to that GET, so the first read after a write runs no query.
+    /// Ends a write with what it changed (the record <paramref name="before"/> and <paramref name="after"/> it). Its commit
+    /// also keeps the written record, rendered as its GET renders it, as the answer to that GET, so the first read after a
+    /// write runs no query.
     /// </summary>
-    private static void Complete(WriteTransaction write, ResponseCache cache, HttpRequest request, Resource resource, string id, WrittenRecord written)
+    private static void Complete(WriteTransaction write, ResponseCache cache, HttpRequest request, Resource resource, string id,
+        Row? before, JsonObject after, WrittenRecord written)
     {
         var path = written.Location ?? string.Concat(request.PathBase.Value, request.Path.Value);
-        write.Complete(ResponseCache.Changes(resource, id), cache.Prime(request.Host.Value + path, resource, id, new JsonBody(written.Body, etag: written.ETag)));
+        write.Complete(ResponseCache.Changes(resource, id, before, after),
+            cache.Prime(request.Host.Value + path, resource, id, new JsonBody(written.Body, etag: written.ETag)));
     }
 
     /// <summary>If-Match uses strong comparison (RFC 9110 13.1.1): weak tags never match; * matches any current record.</summary>
