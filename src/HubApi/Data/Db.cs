@@ -97,7 +97,7 @@ public sealed class Db
         try
         {
             open ??= WriteBatch.Begin(Writer());
-            open.Transaction.Save(WriteBatch.Savepoint);
+            open.Begin();
             return new WriteTransaction(this, open);
         }
         catch (Exception e)
@@ -310,7 +310,7 @@ public sealed class WriteTransaction : IAsyncDisposable
 /// <summary>A transaction shared by writes that queued behind one another; see <see cref="Db.BeginWriteAsync"/>.</summary>
 internal sealed class WriteBatch
 {
-    public const string Savepoint = "write";
+    private const string Savepoint = "write";
 
     private readonly TaskCompletionSource durable = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -326,6 +326,9 @@ internal sealed class WriteBatch
 
     public static WriteBatch Begin(SqliteConnection connection) => new(connection, connection.BeginTransaction(deferred: false));
 
+    /// <summary>Opens the savepoint of the next write in the batch.</summary>
+    public void Begin() => Connection.ExecutePrepared(Transaction, "savepoint " + Savepoint);
+
     /// <summary>Keeps one write's savepoint, if it completed with what it changed, or undoes it.</summary>
     public void End(string[]? changes, Action? committed)
     {
@@ -337,9 +340,9 @@ internal sealed class WriteBatch
             if (SQLitePCL.raw.sqlite3_get_autocommit(Connection.Handle) != 0)
                 throw new SqliteException("the transaction was rolled back by an error in one of its writes",
                     SQLitePCL.raw.sqlite3_extended_errcode(Connection.Handle));
-            Transaction.Rollback(Savepoint);
+            Connection.ExecutePrepared(Transaction, "rollback to " + Savepoint);
         }
-        Transaction.Release(Savepoint);
+        Connection.ExecutePrepared(Transaction, "release " + Savepoint);
         if (changes is not null) Completed.Add((changes, committed));
     }
 

@@ -17,6 +17,9 @@ public static class Prepared
     public static int ExecutePrepared(this SqliteConnection connection, SqliteTransaction tx, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         Command(connection, tx, sql, parameters).ExecuteNonQuery();
 
+    public static SqliteDataReader QueryPrepared(this SqliteConnection connection, SqliteTransaction tx, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        Command(connection, tx, sql, parameters).ExecuteReader();
+
     public static object? ScalarPrepared(this SqliteConnection connection, SqliteTransaction tx, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         Command(connection, tx, sql, parameters).ExecuteScalar();
 

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -201,7 +202,7 @@ public sealed class ResourceReader(CursorCodec cursors)
         var orderBy = string.Join(", ", plan.Order.Select(o => o.Sql + (o.Descending ? " desc" : "")));
         var resource = plan.Resource;
         var sql = $"select {resource.SelectList}, {keys} from {resource.Table} t {plan.Join} where {where} order by {orderBy} limit @limit";
-        return Read(connection, resource, sql, parameters, plan.Order.Count);
+        return Read(connection.ExecuteReader(sql, parameters), resource, plan.Order.Count);
     }
 
     /// <summary>Rows after the cursor: a row-value comparison when all keys share a direction (index-friendly), else the expanded form.</summary>
@@ -222,10 +223,10 @@ public sealed class ResourceReader(CursorCodec cursors)
         return "(" + string.Join(" or ", terms) + ")";
     }
 
-    private static List<Row> Read(SqliteConnection connection, Resource resource, string sql, object parameters, int keyCount, SqliteTransaction? tx = null)
+    private static List<Row> Read(IDataReader reader, Resource resource, int keyCount)
     {
+        using var _ = reader;
         var rows = new List<Row>();
-        using var reader = connection.ExecuteReader(sql, parameters, tx);
         var width = resource.Columns.Count;
         while (reader.Read())
         {
@@ -238,11 +239,23 @@ public sealed class ResourceReader(CursorCodec cursors)
         return rows;
     }
 
+    /// <summary>
+    /// Runs a query of <see cref="ByIds"/> or <see cref="LoadDetails"/>: inside a write (given its transaction, on the
+    /// writer connection) as a statement compiled once (<see cref="Prepared"/>), else through Dapper.
+    /// </summary>
+    private static IDataReader Query(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
+    {
+        if (tx is not null) return connection.QueryPrepared(tx, sql, parameters);
+        var bound = new DynamicParameters();
+        foreach (var (name, value) in parameters) bound.Add(name, value);
+        return connection.ExecuteReader(sql, bound);
+    }
+
     private static List<Row> ByIds(SqliteConnection connection, Resource resource, IReadOnlyCollection<string> ids, SqliteTransaction? tx = null)
     {
         if (ids.Count == 0) return [];
-        var rows = Read(connection, resource,
-            $"select {resource.SelectList} from {resource.Table} t where t.id {In(ids)} order by t.id", new { ids = IdList(ids) }, 0, tx);
+        var rows = Read(Query(connection, tx, $"select {resource.SelectList} from {resource.Table} t where t.id {In(ids)} order by t.id", ("ids", IdList(ids))),
+            resource, 0);
         LoadDetails(connection, resource, rows, tx);
         return rows;
     }
@@ -268,15 +281,15 @@ public sealed class ResourceReader(CursorCodec cursors)
         {
             foreach (var row in rows) row.Many[relation.Name] = [];
             var sql = $"select {relation.OwnColumn}, {relation.OtherColumn} from {relation.JoinTable} where {relation.OwnColumn} {inIds} order by 1, 2";
-            foreach (var (own, other) in connection.Query<(string, string)>(sql, new { ids }, tx))
-                byId[own].Many[relation.Name].Add(other);
+            using var links = Query(connection, tx, sql, ("ids", ids));
+            while (links.Read()) byId[links.GetString(0)].Many[relation.Name].Add(links.GetString(1));
         }
         var citations = $"""
             select record_id, source_id, quote from citations
             where resource = @resource and record_id {inIds} order by record_id, position
             """;
-        foreach (var (id, source, quote) in connection.Query<(string, string, string)>(citations, new { resource = resource.Name, ids }, tx))
-            byId[id].Citations.Add(new Citation(source, quote));
+        using var cited = Query(connection, tx, citations, ("resource", resource.Name), ("ids", ids));
+        while (cited.Read()) byId[cited.GetString(0)].Citations.Add(new Citation(cited.GetString(1), cited.GetString(2)));
     }
 
     private static Dictionary<Relation, Dictionary<string, Row>> Embed(SqliteConnection connection, ListQuery query, List<Row> rows)
