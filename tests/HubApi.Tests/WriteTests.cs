@@ -320,6 +320,20 @@ public sealed class WriteTests : WriteTest
         Assert.Equal(2, (await Client.Json("/v1/services?q=zeppelin")).Ids().Count());
         (await Delete("/v1/services/zeppelin-port", "*")).EnsureSuccessStatusCode();
         Assert.Equal(["bus-arrival-forecast"], (await Client.Json("/v1/services?q=zeppelin")).Ids());
+
+        // A write that leaves the indexed text alone leaves the record findable; one that changes a quote reindexes it.
+        (await Patch("/v1/services/bus-arrival-forecast", """{"citations":[]}""", "*")).EnsureSuccessStatusCode();
+        Assert.Equal(["bus-arrival-forecast"], (await Client.Json("/v1/services?q=zeppelin")).Ids());
+        (await Patch("/v1/services/bus-arrival-forecast", """{"citations":[{"source":"shanghai-digital-hub","quote":"A quoted airship."}]}""", "*"))
+            .EnsureSuccessStatusCode();
+        Assert.Equal(["bus-arrival-forecast"], (await Client.Json("/v1/services?q=airship")).Ids());
+        (await Patch("/v1/services/bus-arrival-forecast", """{"description":null}""", "*")).EnsureSuccessStatusCode();
+        Assert.Empty((await Client.Json("/v1/services?q=zeppelin")).Ids());
+        Assert.Equal(["bus-arrival-forecast"], (await Client.Json("/v1/services?q=airship")).Ids());
+        (await Patch("/v1/services/bus-arrival-forecast", """{"citations":[{"source":"shanghai-digital-hub","quote":"A quoted balloon."}]}""", "*"))
+            .EnsureSuccessStatusCode();
+        Assert.Empty((await Client.Json("/v1/services?q=airship")).Ids());
+        Assert.Equal(["bus-arrival-forecast"], (await Client.Json("/v1/services?q=balloon")).Ids());
     }
 
     [Fact]

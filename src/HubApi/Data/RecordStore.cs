@@ -17,16 +17,16 @@ public static class RecordStore
         var sql = Sql[resource];
         var id = record["id"]!.GetValue<string>();
         connection.ExecutePrepared(tx, sql.Insert, [("id", id), .. Values(sql, record), ("now", now)]);
-        WriteDetails(connection, tx, resource, id, record);
+        WriteDetails(connection, tx, resource, id, record, null);
         AppendChange(connection, tx, resource, id, "created", 1, now);
     }
 
-    /// <summary>Replaces every writable column of an existing record; returns its new version.</summary>
-    public static long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, string now)
+    /// <summary>Replaces every writable column of an existing record, as it was <paramref name="before"/>; returns its new version.</summary>
+    public static long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row before, string now)
     {
         var sql = Sql[resource];
         var version = (long)connection.ScalarPrepared(tx, sql.Update, [.. Values(sql, record), ("id", id), ("now", now)])!;
-        WriteDetails(connection, tx, resource, id, record);
+        WriteDetails(connection, tx, resource, id, record, before);
         AppendChange(connection, tx, resource, id, "updated", version, now);
         return version;
     }
@@ -88,25 +88,42 @@ public static class RecordStore
     /// <summary>The resource whose records citations point at.</summary>
     public const string CitedResource = "sources";
 
-    /// <summary>Links, citations and the search entry of one record, written afresh.</summary>
-    public static void WriteDetails(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record)
+    /// <summary>
+    /// Links, citations and the search entry of one record, written afresh, but for those the record had already
+    /// (<paramref name="before"/>, null for a new record): a write changes only the pages it must.
+    /// </summary>
+    public static void WriteDetails(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row? before)
     {
         // Each list is written by one statement over its JSON, whatever its length.
         foreach (var link in Sql[resource].Links)
         {
+            var targets = record[link.Relation.Name] as JsonArray ?? [];
+            if (before is not null && before.Many[link.Relation.Name].ToHashSet(StringComparer.Ordinal).SetEquals(targets.Select(t => t!.GetValue<string>())))
+                continue;
             connection.ExecutePrepared(tx, link.Delete, ("id", id));
-            if (record[link.Relation.Name] is JsonArray { Count: > 0 } targets)
-                connection.ExecutePrepared(tx, link.Insert, ("id", id), ("targets", targets.ToJsonString()));
+            if (targets.Count > 0) connection.ExecutePrepared(tx, link.Insert, ("id", id), ("targets", targets.ToJsonString()));
         }
 
-        connection.ExecutePrepared(tx, DeleteCitations, ("resource", resource.Name), ("id", id));
-        var citations = record["citations"] as JsonArray ?? [];
-        if (citations.Count > 0) connection.ExecutePrepared(tx, InsertCitations, ("resource", resource.Name), ("id", id), ("citations", citations.ToJsonString()));
+        var citations = (record["citations"] as JsonArray ?? []).Select(c => new Citation(c!["source"]!.GetValue<string>(), c["quote"]!.GetValue<string>())).ToList();
+        if (before is null || !before.Citations.SequenceEqual(citations))
+        {
+            connection.ExecutePrepared(tx, DeleteCitations, ("resource", resource.Name), ("id", id));
+            if (citations.Count > 0)
+                connection.ExecutePrepared(tx, InsertCitations, ("resource", resource.Name), ("id", id), ("citations", record["citations"]!.ToJsonString()));
+        }
 
-        var body = string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text)
-            .Select(f => record[f.Name]?.GetValue<string>()).Concat(citations.Select(c => c!["quote"]!.GetValue<string>())).OfType<string>());
-        FullText.Index(connection, tx, resource, id, record["name"]!.GetValue<string>(), body);
+        var name = record["name"]!.GetValue<string>();
+        var body = SearchBody(resource, field => record[field.Name]?.GetValue<string>(), citations);
+        if (before is null || name != (string)before.Values[resource.ColumnIndex("name")]! ||
+            body != SearchBody(resource, field => before.Values[resource.ColumnIndex(field.Name)] as string, before.Citations))
+        {
+            FullText.Index(connection, tx, resource, id, name, body);
+        }
     }
+
+    /// <summary>What the search index holds of a record besides its name: its text fields and the quotes it cites.</summary>
+    private static string SearchBody(Resource resource, Func<Field, string?> text, IEnumerable<Citation> citations) =>
+        string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text).Select(text).Concat(citations.Select(c => c.Quote)).OfType<string>());
 
     public static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>
         connection.ExecutePrepared(tx, "insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at)",

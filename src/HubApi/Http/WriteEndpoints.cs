@@ -180,7 +180,7 @@ public static class WriteEndpoints
         var validation = Validate(resource, record, id, connection, tx);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
-        RecordStore.Update(connection, tx, resource, id, record, Db.Now());
+        RecordStore.Update(connection, tx, resource, id, record, current, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
         Complete(write, cache, request, resource, id, current, record, written);
         return written;
@@ -211,7 +211,7 @@ public static class WriteEndpoints
         var validation = Validate(resource, record, id, connection, tx);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
-        RecordStore.Update(connection, tx, resource, id, record, Db.Now());
+        RecordStore.Update(connection, tx, resource, id, record, current, Db.Now());
         var written = Written(StatusCodes.Status200OK, connection, tx, reader, resource, id, null);
         Complete(write, cache, request, resource, id, current, record, written);
         return written;
