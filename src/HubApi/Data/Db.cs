@@ -103,6 +103,7 @@ public sealed class Db
         catch (Exception e)
         {
             if (open is { } batch) Fail(batch, e);
+            else DropWriter(); // it could not begin a transaction: start afresh next time
             turn.Release();
             throw;
         }

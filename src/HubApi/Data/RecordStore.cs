@@ -8,7 +8,8 @@ namespace HubApi.Data;
 
 /// <summary>
 /// Writes records of any resource from their JSON form: the row, its to-many links, its citations, its search
-/// entry and its change-feed row, all inside the caller's transaction.
+/// entry and its change-feed row, all inside the caller's transaction, with statements compiled once per connection
+/// (<see cref="Prepared"/>).
 /// </summary>
 public static class RecordStore
 {

@@ -90,8 +90,8 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
 
     /// <summary>
     /// What keeps a written record's rendering (<paramref name="body"/>, as its GET renders it) as the answer to the GET
-    /// at <paramref name="key"/>: for <see cref="WriteTransaction.Complete"/>, which runs it right after the commit that
-    /// wrote it has retired what it changed, before any later commit.
+    /// at <paramref name="key"/>: for <see cref="WriteTransaction.Complete"/>, which runs it once the write is committed
+    /// and its changes are retired, before any later write's are; a later write that changes the record retires it.
     /// </summary>
     public Action Prime(string key, Resource resource, string id, JsonBody body) => () => Set(key, Generation, (resource, id), body);
 
