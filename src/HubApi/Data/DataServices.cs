@@ -22,7 +22,7 @@ public static class DataServices
         services.AddSingleton<ResourceReader>();
         services.AddSingleton(_ =>
         {
-            // Every commit retires every cached GET, before the writes in it are answered.
+            // Every commit retires the cached GETs its writes change, before any of them is answered.
             var maxEntries = configuration.GetValue("ResponseCache:MaxEntries", ResponseCache.DefaultMaxEntries);
             if (maxEntries < 0) throw new InvalidOperationException("ResponseCache:MaxEntries must be 0 (no cache) or a number of responses.");
             var cache = new ResponseCache(maxEntries);

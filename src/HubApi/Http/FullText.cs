@@ -32,15 +32,19 @@ public static class FullText
     public static void Index(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string name, string body)
     {
         Remove(connection, tx, resource, id);
-        connection.ExecutePrepared(tx, $"insert into search (rowid, name, body) values ({RowId(resource)}, @name, @body)", ("id", id), ("name", name), ("body", body));
+        connection.ExecutePrepared(tx, Writes[resource].Insert, ("id", id), ("name", name), ("body", body));
     }
 
     /// <summary>Removes the record's search row; call before the record itself is deleted.</summary>
     public static void Remove(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
-        connection.ExecutePrepared(tx, $"delete from search where rowid = {RowId(resource)}", ("id", id));
+        connection.ExecutePrepared(tx, Writes[resource].Delete, ("id", id));
 
-    /// <summary>The search row of the record with id @id.</summary>
-    private static string RowId(Resource resource) => $"(select {Base(resource)} + row_id from {resource.Table} where id = @id)";
+    /// <summary>Each resource's statements that write the search row of its record with id @id, built once.</summary>
+    private static readonly Dictionary<Resource, (string Insert, string Delete)> Writes = ResourceCatalog.All.ToDictionary(r => r, r =>
+    {
+        var rowId = $"(select {Base(r)} + row_id from {r.Table} where id = @id)";
+        return ($"insert into search (rowid, name, body) values ({rowId}, @name, @body)", $"delete from search where rowid = {rowId}");
+    });
 
     /// <summary>Turns user text into a literal FTS5 query: every word quoted, prefix-matched, all required.</summary>
     public static string Query(string text)

@@ -22,7 +22,7 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
     private const int MaxWritten = 100_000;
 
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
-    /// <summary>For each record ("firms/smic") and whole resource ("industries") a commit changed: that commit's generation.</summary>
+    /// <summary>For each record ("firms/smic") a write changed: the generation its commit announced it at.</summary>
     private readonly ConcurrentDictionary<string, long> written = new(StringComparer.Ordinal);
     private long generation;
     /// <summary>Record entries older than this are retired wholesale: <see cref="written"/> was emptied then.</summary>
@@ -145,7 +145,10 @@ public static class ResponseCacheMiddleware
     /// <summary>The cache key of a GET that may be cached (not an export); null for any other request.</summary>
     public static string? KeyOf(HttpRequest request) =>
         HttpMethods.IsGet(request.Method) && Export.Negotiate(request) is null
-            // The host is part of the key: Link headers carry absolute URLs.
-            ? string.Concat(request.Host.Value, request.PathBase.Value, request.Path.Value, request.QueryString.Value)
+            ? Key(request.Host, request.PathBase.Value, request.Path.Value, request.QueryString.Value)
             : null;
+
+    /// <summary>The cache key of a GET of this URL on this host; the host is part of it, as Link headers carry absolute URLs.</summary>
+    public static string Key(HostString host, string? pathBase, string? path, string? query = null) =>
+        string.Concat(host.Value, pathBase, path, query);
 }

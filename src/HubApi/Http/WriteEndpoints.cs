@@ -156,7 +156,7 @@ public static class WriteEndpoints
 
         var now = Db.Now();
         RecordStore.Insert(connection, tx, resource, record, now);
-        var written = Written(StatusCodes.Status201Created, connection, tx, reader, resource, id, $"{request.PathBase}/v1/{resource.Name}/{id}");
+        var written = Written(StatusCodes.Status201Created, connection, tx, reader, resource, id, request.PathBase + ItemPath(resource, id));
         if (key is not null) Idempotency.Save(connection, tx, owner, key, requestHash!, written, now);
         Complete(write, cache, request, resource, id, null, record, written);
         return written;
@@ -260,10 +260,13 @@ public static class WriteEndpoints
     private static void Complete(WriteTransaction write, ResponseCache cache, HttpRequest request, Resource resource, string id,
         Row? before, JsonObject after, WrittenRecord written)
     {
-        var path = written.Location ?? string.Concat(request.PathBase.Value, request.Path.Value);
+        var key = ResponseCacheMiddleware.Key(request.Host, request.PathBase.Value, ItemPath(resource, id));
         write.Complete(ResponseCache.Changes(resource, id, before, after),
-            cache.Prime(request.Host.Value + path, resource, id, new JsonBody(written.Body, etag: written.ETag)));
+            cache.Prime(key, resource, id, new JsonBody(written.Body, etag: written.ETag)));
     }
+
+    /// <summary>The URL path of a record, below the path base: its Location, and the GET its write's answer is kept for.</summary>
+    private static string ItemPath(Resource resource, string id) => $"/v1/{resource.Name}/{id}";
 
     /// <summary>If-Match uses strong comparison (RFC 9110 13.1.1): weak tags never match; * matches any current record.</summary>
     private static bool Matches(IList<string> ifMatch, string etag)
