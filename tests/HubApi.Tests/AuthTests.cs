@@ -161,7 +161,7 @@ public sealed class AuthTests : WriteTest
 
     private SqliteConnection Open()
     {
-        var connection = new SqliteConnection($"Data Source={Factory.DatabasePath}");
+        var connection = new SqliteConnection($"Data Source={Factory.DatabasePath};Pooling=False");
         connection.Open();
         return connection;
     }

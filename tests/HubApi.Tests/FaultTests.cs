@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Dapper;
+using HubApi.Data;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
@@ -16,9 +17,15 @@ public static class Faults
         return connection.ExecuteScalar<string>("pragma integrity_check")!;
     }
 
+    /// <summary>
+    /// Closes the pooled connections the service in this process held on the file. Only that file's pool: tests run in
+    /// parallel, and clearing every pool would pull connections from under the others.
+    /// </summary>
+    public static void ClearPool(string path) => new Db($"Data Source={path}").ClearPool();
+
     public static void Delete(string path)
     {
-        SqliteConnection.ClearAllPools();
+        ClearPool(path);
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(path + suffix);
     }
 }

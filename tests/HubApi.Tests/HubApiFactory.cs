@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 
 namespace HubApi.Tests;
 
@@ -32,7 +31,7 @@ public sealed class HubApiFactory(string? databasePath = null) : WebApplicationF
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        SqliteConnection.ClearAllPools();
+        Faults.ClearPool(DatabasePath); // the service does so on a clean stop, not when its start-up failed
         if (KeepDatabase) return;
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(DatabasePath + suffix);
     }

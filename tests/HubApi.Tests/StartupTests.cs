@@ -39,7 +39,7 @@ public sealed class StartupTests : ApiTest
         using var client = second.CreateClient();
         Assert.Equal("Healthy", await client.GetStringAsync("/health/ready"));
 
-        using var connection = new SqliteConnection($"Data Source={second.DatabasePath}");
+        using var connection = new SqliteConnection($"Data Source={second.DatabasePath};Pooling=False");
         Assert.Equal(MigrationCount, connection.ExecuteScalar<long>("select count(*) from schema_migrations"));
         Assert.Equal(3, connection.ExecuteScalar<long>("select count(*) from zones"));
         Assert.Equal(1, connection.ExecuteScalar<long>("select count(*) from changes where resource = 'zones' and record_id = 'lingang'"));

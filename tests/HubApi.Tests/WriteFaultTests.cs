@@ -27,7 +27,12 @@ public sealed class WriteFaultTests(ITestOutputHelper output)
         {
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
         }
-        SqliteConnection.ClearAllPools();
+        // The service folds its WAL into the file as it stops. Program's own RunAsync stops the host as well, and of two
+        // stops the second returns once the first has begun the stopped handlers: wait for the fold, not the dispose.
+        var waited = Stopwatch.StartNew();
+        while (File.Exists(path + "-wal") && new FileInfo(path + "-wal").Length > 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(20);
+        Faults.ClearPool(path);
         return path;
     }
 
@@ -181,7 +186,7 @@ public sealed class WriteFaultTests(ITestOutputHelper output)
                 for (var i = 0; i < accepted; i++) Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/services/full-disk-{i}")).StatusCode);
             }
             Assert.Equal("ok", Faults.IntegrityCheck(path));
-            SqliteConnection.ClearAllPools();
+            Faults.ClearPool(path);
         }
         finally
         {
@@ -324,7 +329,7 @@ public sealed class WriteFaultTests(ITestOutputHelper output)
         List<long> roots;
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
             roots = [.. connection.Query<long>("select rootpage from sqlite_schema where tbl_name in ('citations', 'changes', 'zone_industries', 'firm_industries') and rootpage > 0")];
-        SqliteConnection.ClearAllPools();
+        Faults.ClearPool(path);
         File.Delete(path + "-shm");
         File.Delete(path + "-wal");
 

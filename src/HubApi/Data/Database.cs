@@ -31,7 +31,7 @@ public static class Database
     {
         db.CloseWriter();
         using (var connection = db.Open()) connection.Execute("pragma wal_checkpoint(truncate)");
-        SqliteConnection.ClearAllPools();
+        db.ClearPool();
     }
 
     public static bool IsEmpty(SqliteConnection connection) =>

@@ -41,6 +41,16 @@ public sealed class Db
     public string ConnectionString { get; }
     public string DataSource { get; }
 
+    /// <summary>
+    /// Closes this database's idle pooled connections, and the others as they are returned. Only this database's: the
+    /// pools are process-wide, and clearing them all would reach into other databases the process has open.
+    /// </summary>
+    public void ClearPool()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(ConnectionString);
