@@ -43,10 +43,6 @@ public static class RecordStore
         AppendChange(connection, tx, resource, id, "deleted", version + 1, now);
     }
 
-    /// <summary>Whether a record with this id exists, as the write sees the database.</summary>
-    public static bool Exists(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
-        (long)connection.ScalarPrepared(tx, Sql[resource].Exists, ("id", id))! > 0;
-
     /// <summary>Whether the id was ever used for this resource, by a live record or a deleted one: ids are never reused.</summary>
     public static bool WasUsed(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
         (long)connection.ScalarPrepared(tx, "select count(*) from (select 1 from changes where resource = @resource and record_id = @id limit 1)",
@@ -148,7 +144,6 @@ public static class RecordStore
             Update = $"update {resource.Table} set {string.Join(", ", Columns.Select(c => $"{c.Sql} = @{c.Name}"))}, " +
                      "version = version + 1, updated_at = @now where id = @id returning version";
             Delete = $"delete from {resource.Table} where id = @id returning version";
-            Exists = $"select count(*) from {resource.Table} where id = @id";
             Links = [.. resource.ToMany.Select(r => new LinkSql(r,
                 $"delete from {r.JoinTable} where {r.OwnColumn} = @id",
                 $"insert into {r.JoinTable} ({r.OwnColumn}, {r.OtherColumn}) select distinct @id, value from json_each(@targets)"))];
@@ -159,7 +154,6 @@ public static class RecordStore
         public string Insert { get; }
         public string Update { get; }
         public string Delete { get; }
-        public string Exists { get; }
         public LinkSql[] Links { get; }
     }
 

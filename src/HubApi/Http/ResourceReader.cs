@@ -81,8 +81,15 @@ public sealed class ResourceReader(CursorCodec cursors)
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public static bool Exists(SqliteConnection connection, Resource resource, string id) =>
-        connection.ExecuteScalar<long>($"select count(*) from {resource.Table} where id = @id", new { id }) > 0;
+    /// <summary>Whether a record with this id exists; given a write's transaction, as that write sees the database.</summary>
+    public static bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null)
+    {
+        using var reader = Query(connection, tx, ExistsSql[resource], ("id", id));
+        return reader.Read() && reader.GetInt64(0) > 0;
+    }
+
+    private static readonly Dictionary<Resource, string> ExistsSql =
+        ResourceCatalog.All.ToDictionary(r => r, r => $"select count(*) from {r.Table} where id = @id");
 
     /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
     /// <summary>A facet lists at most this many values, the most frequent first.</summary>
@@ -240,8 +247,8 @@ public sealed class ResourceReader(CursorCodec cursors)
     }
 
     /// <summary>
-    /// Runs a query of <see cref="ByIds"/> or <see cref="LoadDetails"/>: inside a write (given its transaction, on the
-    /// writer connection) as a statement compiled once (<see cref="Prepared"/>), else through Dapper.
+    /// Runs a query of <see cref="Exists"/>, <see cref="ByIds"/> or <see cref="LoadDetails"/>: inside a write (given its
+    /// transaction, on the writer connection) as a statement compiled once (<see cref="Prepared"/>), else through Dapper.
     /// </summary>
     private static IDataReader Query(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
     {

@@ -149,7 +149,7 @@ public static class WriteEndpoints
         var validation = Validate(resource, record, null, connection, tx);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var id = record["id"]!.GetValue<string>();
-        if (RecordStore.Exists(connection, tx, resource, id))
+        if (ResourceReader.Exists(connection, resource, id, tx))
             return Problem(StatusCodes.Status409Conflict, $"There is already a {resource.Singular} with id '{id}'; give another id, or PUT to change that one.");
         if (RecordStore.WasUsed(connection, tx, resource, id))
             return Problem(StatusCodes.Status409Conflict, $"The id '{id}' belonged to a {resource.Singular} that was deleted; ids are never reused, so give another.");
@@ -241,7 +241,7 @@ public static class WriteEndpoints
     }
 
     private static ValidationResult Validate(Resource resource, JsonObject record, string? routeId, SqliteConnection connection, SqliteTransaction tx) =>
-        Validators[resource].Validate(new RecordCandidate(record, routeId, (target, id) => RecordStore.Exists(connection, tx, target, id)));
+        Validators[resource].Validate(new RecordCandidate(record, routeId, (target, id) => ResourceReader.Exists(connection, target, id, tx)));
 
     private static JsonBody Render(Resource resource, Row row) => JsonBody.Render(w => RecordJson.WriteRecord(w, resource, row));
 
