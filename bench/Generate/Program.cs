@@ -5,8 +5,9 @@
 // (bench-...) and are never part of the default database.
 using System.Diagnostics;
 using System.Globalization;
+using HubApi;
 using HubApi.Data;
-using HubApi.Http;
+using HubApi.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,7 +21,7 @@ var firmCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCultur
 var clock = Stopwatch.StartNew();
 
 // Schema and seed exactly as the service makes them on first start.
-Database.Initialize(new Db($"Data Source={file}"), NullLogger.Instance);
+new SqliteStore(new SqliteDatabase($"Data Source={file}"), Catalog.Resources).Initialize(NullLogger.Instance);
 
 using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString());
 connection.Open();
@@ -97,11 +98,11 @@ string[] clients = ["carmakers", "hospitals", "banks", "retailers", "factories",
 
 using (var tx = connection.BeginTransaction())
 {
-    var now = Db.Now();
+    var now = Timestamps.Now();
     var insertCitation = Prepare(tx, "insert into citations (resource, record_id, position, source_id, quote) values ($r, $id, 0, $s, $q)", "$r", "$id", "$s", "$q");
-    // Search rows are numbered as the service numbers them (Http/FullText.cs): the resource's base plus the record's row_id.
+    // Search rows are numbered as the service numbers them (Data/Sqlite/FullText.cs): the resource's base plus the record's row_id.
     var insertSearch = new[] { "industries", "zones", "firms" }.ToDictionary(r => r, r => Prepare(tx,
-        $"insert into search (rowid, name, body) values ({FullText.Base(ResourceCatalog.Get(r)!)} + (select row_id from {r} where id = $id), $name, $body)",
+        $"insert into search (rowid, name, body) values ({FullText.Base(Catalog.Resources.Get(r)!)} + (select row_id from {r} where id = $id), $name, $body)",
         "$id", "$name", "$body"));
     var insertChange = Prepare(tx, "insert into changes (resource, record_id, op, version, at) values ($r, $id, 'created', 1, $at)", "$r", "$id", "$at");
     void Details(string resource, string id, string name, string description, string at)

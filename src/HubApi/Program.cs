@@ -6,7 +6,7 @@ using HubApi.Firms;
 using HubApi.Http;
 using HubApi.Indicators;
 using HubApi.Industries;
-using HubApi.Keys;
+using HubApi.OpenApi;
 using HubApi.Projects;
 using HubApi.Services;
 using HubApi.Sources;
@@ -18,12 +18,17 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddHubLogging();
 builder.AddHubHardening();
+builder.Services.AddSingleton(Catalog.Resources);
 builder.Services.AddHubData(builder.Configuration);
-builder.Services.AddHubHttp();
+builder.Services.AddHubHttp(builder.Configuration);
+builder.Services.AddHubHealth();
 builder.Services.AddHubKeys(builder.Configuration);
 builder.Services.AddHubOpenApi();
 
 var app = builder.Build();
+
+// Every commit retires the cached answers its writes change, before any of them is answered.
+app.Services.GetRequiredService<IStore>().Committed += app.Services.GetRequiredService<ResponseCache>().Invalidate;
 
 app.UseHubHttp();
 app.UseHubHardening();

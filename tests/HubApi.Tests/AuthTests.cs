@@ -143,12 +143,12 @@ public sealed class AuthTests : WriteTest
         Assert.ThrowsAny<Exception>(() => Client);
     }
 
-    /// <summary>Runs the keys CLI in-process against this test's database.</summary>
+    /// <summary>Runs the keys CLI in-process with this test's service and its database.</summary>
     private (int Code, string Output, string Error) Cli(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = KeysCli.Run(args, $"Data Source={Factory.DatabasePath}", output, error);
+        var code = KeysCli.Run(CommandLine.Parse(args), (HubApi.Data.IStore)Factory.Services.GetService(typeof(HubApi.Data.IStore))!, output, error);
         return (code, output.ToString().Trim(), error.ToString().Trim());
     }
 

@@ -95,14 +95,14 @@ public sealed class ChangeFeedTests : WriteTest
     {
         var random = new Random(20260101);
         var live = new Dictionary<string, List<string>>();
-        foreach (var resource in ResourceCatalog.All)
+        foreach (var resource in Catalog.Resources.All)
             live[resource.Name] = [.. (await Client.Json($"/v1/{resource.Name}?limit=100&fields=id")).Ids()];
         string? Pick(string resource) => live[resource].Count == 0 || random.Next(4) == 0 ? null : live[resource][random.Next(live[resource].Count)];
         var outcomes = new Dictionary<string, int>();
 
         for (var i = 0; i < 80; i++)
         {
-            var resource = ResourceCatalog.All[random.Next(ResourceCatalog.All.Count)].Name;
+            var resource = Catalog.Resources.All[random.Next(Catalog.Resources.All.Count)].Name;
             var roll = random.Next(10);
             HttpStatusCode status;
             if (roll < 4 || live[resource].Count == 0)

@@ -10,5 +10,5 @@ public sealed class CliTests
     [InlineData("backup /tmp/x.db", "backup /tmp/x.db")]
     [InlineData("--urls http://127.0.0.1:5000 openapi out.yaml", "openapi out.yaml")]
     public void CommandWordsAreTheArgumentsThatAreNotConfigurationSwitches(string args, string words) =>
-        Assert.Equal(words, string.Join(" ", Cli.Words(args.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
+        Assert.Equal(words, string.Join(" ", CommandLine.Parse(args.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Words));
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Tests;
 
@@ -46,7 +46,7 @@ public sealed class ContractTests : ApiTest
     [Fact]
     public async Task EveryServedRecordMatchesItsTypedContract()
     {
-        foreach (var resource in ResourceCatalog.All)
+        foreach (var resource in Catalog.Resources.All)
         {
             var page = await Client.Json($"/v1/{resource.Name}?limit=100");
             var type = typeof(Page<>).MakeGenericType(resource.RecordType);

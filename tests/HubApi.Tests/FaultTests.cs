@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Dapper;
-using HubApi.Data;
+using HubApi.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
@@ -21,7 +21,7 @@ public static class Faults
     /// Closes the pooled connections the service in this process held on the file. Only that file's pool: tests run in
     /// parallel, and clearing every pool would pull connections from under the others.
     /// </summary>
-    public static void ClearPool(string path) => new Db($"Data Source={path}").ClearPool();
+    public static void ClearPool(string path) => new SqliteDatabase($"Data Source={path}").ClearPool();
 
     public static void Delete(string path)
     {

@@ -13,12 +13,11 @@ public sealed class PagingPropertyTests : ApiTest
     private static readonly string[] Industries = ["integrated-circuits", "biomedicine", "artificial-intelligence", "media", "art"];
 
     /// <summary>Adds synthetic firms (names repeat on purpose, so the id tie-breaker matters) through the write path.</summary>
-    private void AddFirms(int count, int seed, string prefix = "firm")
+    private async Task AddFirms(int count, int seed, string prefix = "firm")
     {
         var random = new Random(seed);
-        var db = (Db)Factory.Services.GetService(typeof(Db))!;
-        using var connection = db.Open();
-        using var tx = connection.BeginTransaction();
+        var store = (IStore)Factory.Services.GetService(typeof(IStore))!;
+        await using var write = await store.BeginWriteAsync(CancellationToken.None);
         for (var i = 0; i < count; i++)
         {
             var record = new JsonObject
@@ -30,10 +29,10 @@ public sealed class PagingPropertyTests : ApiTest
                 ["industries"] = new JsonArray([.. Industries.Where(_ => random.Next(3) == 0).Select(v => (JsonNode)JsonValue.Create(v))]),
                 ["citations"] = new JsonArray(),
             };
-            RecordStore.Insert(connection, tx, FirmsApi.Resource, record, Db.Now());
+            write.Insert(FirmsApi.Resource, record);
         }
-        tx.Commit();
-        ((HubApi.Http.ResponseCache)Factory.Services.GetService(typeof(HubApi.Http.ResponseCache))!).Invalidate([]);
+        // Like any write, the commit retires the cached pages that the new firms change.
+        write.Complete([]);
     }
 
     private Task<List<JsonNode>> Walk(string query, int limit) => Client.Walk($"/v1/firms?limit={limit}&{query}");
@@ -50,7 +49,7 @@ public sealed class PagingPropertyTests : ApiTest
     [Fact]
     public async Task WalkingAllPagesEqualsTheFullFilteredSortedResult()
     {
-        AddFirms(120, seed: 7);
+        await AddFirms(120, seed: 7);
         var everything = await Walk("", 100);
         Assert.Equal(121, everything.Count);
 
@@ -90,7 +89,7 @@ public sealed class PagingPropertyTests : ApiTest
     [Fact]
     public async Task RecordsAddedWhileWalkingDoNotCauseRepeatsOrSkips()
     {
-        AddFirms(40, seed: 3);
+        await AddFirms(40, seed: 3);
         var before = (await Walk("sort=name", 100)).Select(i => i["id"]!.GetValue<string>()).ToHashSet();
 
         var seen = new List<string>();
@@ -100,7 +99,7 @@ public sealed class PagingPropertyTests : ApiTest
         while (true)
         {
             seen.AddRange(page.Ids());
-            AddFirms(5, seed: 100 + round++, prefix: "late"); // names spread before and after the cursor
+            await AddFirms(5, seed: 100 + round++, prefix: "late"); // names spread before and after the cursor
             if (page["next"]?.GetValue<string>() is not { } next) break;
             page = await Client.Json($"{url}&cursor={Uri.EscapeDataString(next)}");
         }

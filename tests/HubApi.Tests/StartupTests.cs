@@ -66,8 +66,8 @@ public sealed class StartupTests : ApiTest
     public async Task PragmasAreSetOnEveryConnection()
     {
         await Client.GetAsync("/health/ready");
-        var db = (HubApi.Data.Db)Factory.Services.GetService(typeof(HubApi.Data.Db))!;
-        using var connection = db.Open();
+        var store = (HubApi.Data.Sqlite.SqliteStore)Factory.Services.GetService(typeof(HubApi.Data.IStore))!;
+        using var connection = store.Database.Open();
         Assert.Equal("wal", connection.ExecuteScalar<string>("pragma journal_mode"));
         Assert.Equal(1, connection.ExecuteScalar<long>("pragma foreign_keys"));
         Assert.Equal(2, connection.ExecuteScalar<long>("pragma synchronous")); // FULL

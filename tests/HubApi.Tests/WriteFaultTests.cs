@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Dapper;
-using HubApi.Data;
+using HubApi.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
@@ -290,7 +290,7 @@ public sealed class WriteFaultTests(ITestOutputHelper output)
                                  $"{reads.Count} reads meanwhile, slowest {reads.Max().TotalMilliseconds:0} ms");
                 // A write waits at most 2 s for its turn behind this process's writes and 1 s for the other process's lock:
                 // the first in line is answered after 1 s, the next after 2 s, one more may take 3 s, never a hang.
-                Assert.All(waits, w => Assert.InRange(w, Db.LockTimeout * 0.9, Db.BusyTimeout + Db.LockTimeout + TimeSpan.FromSeconds(1)));
+                Assert.All(waits, w => Assert.InRange(w, SqliteDatabase.LockTimeout * 0.9, SqliteDatabase.BusyTimeout + SqliteDatabase.LockTimeout + TimeSpan.FromSeconds(1)));
                 Assert.True(reads.Max() < TimeSpan.FromSeconds(1.5), $"slowest read {reads.Max()}"); // a read never waits for the lock
                 locker.Execute("rollback");
             }

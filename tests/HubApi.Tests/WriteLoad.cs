@@ -142,7 +142,7 @@ public sealed class WriteLoad(string adminKey)
     public static async Task<SortedDictionary<string, long>> Current(HttpClient client, int pageSize = 100)
     {
         var current = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var resource in ResourceCatalog.All)
+        foreach (var resource in Catalog.Resources.All)
         {
             string? cursor = null;
             do

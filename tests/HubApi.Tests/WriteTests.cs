@@ -470,7 +470,7 @@ public sealed class WriteTests : WriteTest
     [Fact]
     public void EveryInputTypeCarriesExactlyTheWritableProperties()
     {
-        foreach (var resource in ResourceCatalog.All)
+        foreach (var resource in Catalog.Resources.All)
         {
             var parameters = resource.InputType.GetConstructors().Single().GetParameters();
             Assert.Equal(resource.WritableNames, parameters.Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name!)));
@@ -487,7 +487,7 @@ public sealed class WriteTests : WriteTest
     {
         var document = await Client.Json("/swagger/v1/swagger.json");
         var paths = document["paths"]!.AsObject();
-        foreach (var resource in ResourceCatalog.All)
+        foreach (var resource in Catalog.Resources.All)
         {
             var collection = paths[$"/v1/{resource.Name}"]!;
             var item = paths[$"/v1/{resource.Name}/{{id}}"]!;
@@ -498,7 +498,7 @@ public sealed class WriteTests : WriteTest
             Check(item["put"]!, "Replace" + singular, "application/json", input, ["200", "400", "401", "403", "404", "412", "413", "415", "428", "429", "500", "503", "507"]);
             Check(item["patch"]!, "Patch" + singular, "application/merge-patch+json", singular + "Patch", ["200", "400", "401", "403", "404", "412", "413", "415", "428", "429", "500", "503", "507"]);
             // 409 only where another record can point at this one (a relation, or a citation of a source).
-            var referable = ResourceCatalog.All.Any(r => r.Relations.Any(rel => rel.Target == resource.Name)) || resource.Name == Data.RecordStore.CitedResource;
+            var referable = Catalog.Resources.All.Any(r => r.Relations.Any(rel => rel.Target == resource.Name)) || resource.Name == HubApi.Resources.Citation.SourceResource;
             Check(item["delete"]!, "Delete" + singular, null, null,
                 [.. new[] { "204", "401", "403", "404", "412", "428", "429", "500", "503" }, .. referable ? new[] { "409" } : []]);
             // Reads state that they need no key: one empty security requirement.

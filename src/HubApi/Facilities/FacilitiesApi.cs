@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Facilities;
 
@@ -37,6 +38,7 @@ public static class FacilitiesApi
         RecordType = typeof(Facility),
         InputType = typeof(FacilityInput),
         ExampleId = "ssrf",
+        Code = 7,
         Description = "Research facilities and labs, such as the Shanghai Synchrotron Radiation Facility.",
         Fields =
         [

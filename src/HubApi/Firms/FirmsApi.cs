@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Firms;
 
@@ -37,6 +38,7 @@ public static class FirmsApi
         RecordType = typeof(Firm),
         InputType = typeof(FirmInput),
         ExampleId = "smic",
+        Code = 4,
         Description = "Firms named by the sources, such as SMIC.",
         Fields =
         [

@@ -3,6 +3,8 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using HubApi.Data;
+using HubApi.Query;
+using HubApi.Resources;
 
 namespace HubApi.Http;
 
@@ -10,7 +12,7 @@ namespace HubApi.Http;
 /// Streams a whole filtered, sorted collection as CSV or NDJSON, a batch of rows at a time, so memory stays
 /// flat however large the table.
 /// </summary>
-public sealed class Export(ListQuery query, ResourceReader reader, Db db, string mediaType) : IResult
+public sealed class Export(ListQuery query, IStore store, string mediaType) : IResult
 {
     public const string Csv = "text/csv";
     public const string Ndjson = "application/x-ndjson";
@@ -47,7 +49,7 @@ public sealed class Export(ListQuery query, ResourceReader reader, Db db, string
 
         long unflushed = 0;
         if (json is null) unflushed += Encoding.UTF8.GetBytes(string.Join(",", columns) + "\r\n", body); // field names need no quotes
-        foreach (var row in reader.Stream(db.Open, query))
+        foreach (var row in store.Stream(query))
         {
             if (json is null) unflushed += WriteCsvLine(body, resource, row, columns);
             else
@@ -79,7 +81,7 @@ public sealed class Export(ListQuery query, ResourceReader reader, Db db, string
             if (i > 0) written += Write(body, ","u8);
             var index = resource.ColumnIndex(columns[i]);
             var text = index >= 0
-                ? resource.Columns[index].Type == FieldType.Boolean && row.Values[index] is long b ? (b != 0 ? "true" : "false") : ResourceReader.Format(row.Values[index])
+                ? resource.Columns[index].Type == FieldType.Boolean && row.Values[index] is long b ? (b != 0 ? "true" : "false") : Row.Format(row.Values[index])
                 : string.Join(";", row.Many[columns[i]]);
             written += WriteCell(body, text);
         }

@@ -1,8 +1,9 @@
+using System.Data.Common;
 using System.Diagnostics;
-using HubApi.Keys;
+using HubApi.Data;
+using HubApi.Resources;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Data.Sqlite;
 
 namespace HubApi.Http;
 
@@ -18,8 +19,11 @@ public static class HttpServices
         }
     }
 
-    public static IServiceCollection AddHubHttp(this IServiceCollection services)
+    public static IServiceCollection AddHubHttp(this IServiceCollection services, IConfiguration configuration)
     {
+        var maxEntries = configuration.GetValue("ResponseCache:MaxEntries", ResponseCache.DefaultMaxEntries);
+        if (maxEntries < 0) throw new InvalidOperationException("ResponseCache:MaxEntries must be 0 (no cache) or a number of responses.");
+        services.AddSingleton(provider => new ResponseCache(provider.GetRequiredService<ResourceCatalog>(), maxEntries));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
         services.AddExceptionHandler<DatabaseFaultHandler>();
@@ -62,28 +66,18 @@ public static class HttpServices
 }
 
 /// <summary>
-/// Database faults are answered as what they are for the client: a busy or locked database is temporary (503 with
-/// Retry-After, never a hang or a 500); a full disk is 507; a read-only, unreadable or damaged database is 503.
+/// Database faults are answered as what they are for the client, as the store classifies them (<see cref="IStore.Fault"/>):
+/// temporary ones with 503 and Retry-After, never a hang or a 500; a full disk with 507.
 /// </summary>
-public sealed class DatabaseFaultHandler(ILogger<DatabaseFaultHandler> logger) : IExceptionHandler
+public sealed class DatabaseFaultHandler(IStore store, ILogger<DatabaseFaultHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not SqliteException sqlite) return false;
-        var (status, retryAfter, detail) = (sqlite.SqliteErrorCode & 0xFF) switch
-        {
-            5 or 6 => (503, "1", "The database is busy; retry shortly."),                       // BUSY, LOCKED
-            13 => (507, "60", "The database has no room left for this write."),                  // FULL
-            8 => (503, "60", "The database is read-only at the moment; writes are refused."),    // READONLY
-            10 or 14 => (503, "30", "The database cannot be read or written at the moment."),    // IOERR, CANTOPEN
-            11 or 26 => (503, "60", "The database is damaged; the operator has been told."),     // CORRUPT, NOTADB
-            _ => (0, "", ""),
-        };
-        if (status == 0) return false;
-        logger.LogError("Database fault {Code} answered {Status}: {Message}", sqlite.SqliteErrorCode, status, sqlite.Message);
-        http.Response.StatusCode = status;
-        http.Response.Headers.RetryAfter = retryAfter;
-        await TypedResults.Problem(statusCode: status, detail: detail).ExecuteAsync(http);
+        if (exception is not DbException error || store.Fault(error) is not { } fault) return false;
+        logger.LogError("Database fault answered {Status}: {Message}", fault.Status, error.Message);
+        http.Response.StatusCode = fault.Status;
+        http.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await TypedResults.Problem(statusCode: fault.Status, detail: fault.Detail).ExecuteAsync(http);
         return true;
     }
 }

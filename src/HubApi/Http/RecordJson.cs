@@ -1,10 +1,12 @@
 using System.Text.Json;
 
+using HubApi.Resources;
+
 namespace HubApi.Http;
 
 /// <summary>
 /// Writes records straight from rows with Utf8JsonWriter. Sparse fieldsets and includes change the shape per
-/// request, so rows are written directly; the typed records in each feature folder are the contract, and the
+/// request, so rows are written directly; the OpenAPI schemas say the same from the same descriptions, and the
 /// contract tests hold the two together.
 /// </summary>
 public static class RecordJson
@@ -25,7 +27,7 @@ public static class RecordJson
             foreach (var id in row.Many[relation.Name])
             {
                 if (embedded is null) w.WriteStringValue(id);
-                else if (embedded.TryGetValue(id, out var target)) WriteRecord(w, ResourceCatalog.Get(relation.Target)!, target);
+                else if (embedded.TryGetValue(id, out var target)) WriteRecord(w, relation.To, target);
             }
             w.WriteEndArray();
         }
@@ -59,7 +61,7 @@ public static class RecordJson
         }
         if (included is not null && resource.Relation(column.Name) is { } relation && included.TryGetValue(relation, out var embedded))
         {
-            if (embedded.TryGetValue((string)value, out var target)) WriteRecord(w, ResourceCatalog.Get(relation.Target)!, target);
+            if (embedded.TryGetValue((string)value, out var target)) WriteRecord(w, relation.To, target);
             else w.WriteNullValue();
             return;
         }

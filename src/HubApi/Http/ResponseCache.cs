@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using HubApi.Data;
+using HubApi.Resources;
 
 namespace HubApi.Http;
 
@@ -15,8 +15,9 @@ namespace HubApi.Http;
 /// Every other response (lists, searches, facets, includes) may show any record and is retired by every write.
 /// </para>
 /// </summary>
+/// <param name="catalog">The resources whose responses it keeps.</param>
 /// <param name="maxEntries">ResponseCache:MaxEntries, how many responses it holds at most; 0 turns it off.</param>
-public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntries)
+public sealed class ResponseCache(ResourceCatalog catalog, int maxEntries = ResponseCache.DefaultMaxEntries)
 {
     public const int DefaultMaxEntries = 20_000;
     private const int MaxWritten = 100_000;
@@ -39,10 +40,10 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
     /// zones). <paramref name="before"/> is the record as it was (null for a create), <paramref name="after"/> as written
     /// (null for a delete).
     /// </summary>
-    public static string[] Changes(Resource resource, string id, Row? before, JsonObject? after)
+    public string[] Changes(Resource resource, string id, Row? before, JsonObject? after)
     {
         var changed = new List<string> { RecordTag(resource, id) };
-        foreach (var (relation, other) in SharedLinks[resource])
+        foreach (var (relation, other) in sharedLinks[resource])
         {
             var old = before?.Many[relation.Name] ?? [];
             var now = (after?[relation.Name] as JsonArray ?? []).Select(n => n!.GetValue<string>());
@@ -54,8 +55,8 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
     }
 
     /// <summary>Each resource's to-many relations whose link table another resource lists too, with that resource.</summary>
-    private static readonly Dictionary<Resource, (Relation Relation, Resource Other)[]> SharedLinks = ResourceCatalog.All.ToDictionary(r => r, r =>
-        r.ToMany.SelectMany(relation => ResourceCatalog.All
+    private readonly Dictionary<Resource, (Relation Relation, Resource Other)[]> sharedLinks = catalog.All.ToDictionary(r => r, r =>
+        r.ToMany.SelectMany(relation => catalog.All
             .Where(other => other != r && other.ToMany.Any(o => o.JoinTable == relation.JoinTable))
             .Select(other => (relation, other))).ToArray());
 
@@ -90,7 +91,7 @@ public sealed class ResponseCache(int maxEntries = ResponseCache.DefaultMaxEntri
 
     /// <summary>
     /// What keeps a written record's rendering (<paramref name="body"/>, as its GET renders it) as the answer to the GET
-    /// at <paramref name="key"/>: for <see cref="WriteTransaction.Complete"/>, which runs it once the write is committed
+    /// at <paramref name="key"/>: for <see cref="Data.IWriteSession.Complete"/>, which runs it once the write is committed
     /// and its changes are retired, before any later write's are; a later write that changes the record retires it.
     /// </summary>
     public Action Prime(string key, Resource resource, string id, JsonBody body) => () => Set(key, Generation, (resource, id), body);

@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Indicators;
 
@@ -39,6 +40,7 @@ public static class IndicatorsApi
         RecordType = typeof(Indicator),
         InputType = typeof(IndicatorInput),
         ExampleId = "national-research-labs",
+        Code = 9,
         Description = "Figures about the city, such as its 45 national research labs.",
         Fields =
         [

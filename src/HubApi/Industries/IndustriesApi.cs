@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Industries;
 
@@ -37,6 +38,7 @@ public static class IndustriesApi
         RecordType = typeof(Industry),
         InputType = typeof(IndustryInput),
         ExampleId = "integrated-circuits",
+        Code = 3,
         Description = "Industries the city develops: the three strategic ones and the fields its zones are bases for.",
         Fields =
         [

@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Projects;
 
@@ -39,6 +40,7 @@ public static class ProjectsApi
         RecordType = typeof(Project),
         InputType = typeof(ProjectInput),
         ExampleId = "smic-lingang-wafer-plant",
+        Code = 6,
         Description = "Investment projects, such as SMIC's wafer plant in Lingang.",
         Fields =
         [

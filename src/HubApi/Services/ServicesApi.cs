@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Services;
 
@@ -46,6 +47,7 @@ public static class ServicesApi
         RecordType = typeof(Service),
         InputType = typeof(ServiceInput),
         ExampleId = "bus-arrival-forecast",
+        Code = 8,
         Description = "The city's digital services, covering the economy, daily life and urban management.",
         Fields =
         [

@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Sources;
 
@@ -39,6 +40,7 @@ public static class SourcesApi
         RecordType = typeof(Source),
         InputType = typeof(SourceInput),
         ExampleId = "shanghai-digital-hub",
+        Code = 1,
         Description = "The documents the dataset is built from; every record's citations point here.",
         Fields =
         [

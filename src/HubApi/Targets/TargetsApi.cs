@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Targets;
 
@@ -41,6 +42,7 @@ public static class TargetsApi
         RecordType = typeof(Target),
         InputType = typeof(TargetInput),
         ExampleId = "intelligent-factories",
+        Code = 5,
         Description = "The city's targets, such as 200 intelligent factories by 2025.",
         Fields =
         [

@@ -1,4 +1,5 @@
 using HubApi.Http;
+using HubApi.Resources;
 
 namespace HubApi.Zones;
 
@@ -37,6 +38,7 @@ public static class ZonesApi
         RecordType = typeof(Zone),
         InputType = typeof(ZoneInput),
         ExampleId = "zhangjiang",
+        Code = 2,
         Description = "Shanghai's industrial zones, such as Zhangjiang, Lingang and the West Bund.",
         Fields =
         [

@@ -3,35 +3,22 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapper;
-using HubApi.Data;
+using HubApi.Query;
+using HubApi.Resources;
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Http;
-
-/// <summary>One record as read: its columns in <see cref="Resource.Columns"/> order, to-many ids and citations.</summary>
-public sealed class Row(object?[] values)
-{
-    public object?[] Values { get; } = values;
-    public string Id => (string)Values[0]!;
-    public Dictionary<string, List<string>> Many { get; } = new(StringComparer.Ordinal);
-    public List<Citation> Citations { get; } = [];
-    /// <summary>The values of the page's sort expressions, for the next cursor.</summary>
-    public object?[] SortValues { get; set; } = [];
-}
-
-/// <summary>A page of rows, the cursor for the next one, and the records embedded by include.</summary>
-public sealed record RowPage(List<Row> Rows, string? Next, long? Total, Dictionary<Relation, Dictionary<string, Row>> Included);
+namespace HubApi.Data.Sqlite;
 
 /// <summary>
 /// Turns a validated <see cref="ListQuery"/> into SQL and rows. The only identifiers that reach SQL come from
 /// the resource definitions; every value is a bound parameter.
 /// </summary>
-public sealed class ResourceReader(CursorCodec cursors)
+public sealed class SqliteReader(ResourceCatalog catalog)
 {
     /// <summary>Reads a page; returns null when the cursor is not one this query issued.</summary>
-    public RowPage? List(SqliteConnection connection, ListQuery query)
+    public RowPage? List(SqliteConnection connection, ListQuery query, CursorCodec cursors)
     {
-        var plan = Plan(query);
+        var plan = QueryPlan.For(query);
         object?[]? after = null;
         if (query.Cursor is not null)
         {
@@ -57,13 +44,13 @@ public sealed class ResourceReader(CursorCodec cursors)
     /// <summary>Every matching row in order, read a batch at a time so memory stays flat (exports).</summary>
     public IEnumerable<Row> Stream(Func<SqliteConnection> open, ListQuery query, int batch = 500)
     {
-        var plan = Plan(query);
+        var plan = QueryPlan.For(query);
         object?[]? after = null;
         while (true)
         {
             List<Row> rows;
             using (var connection = open())
-            using (Db.BeginRead(connection))
+            using (SqliteDatabase.BeginRead(connection))
             {
                 rows = Select(connection, plan, after, batch);
                 LoadDetails(connection, query.Resource, rows);
@@ -82,22 +69,19 @@ public sealed class ResourceReader(CursorCodec cursors)
     }
 
     /// <summary>Whether a record with this id exists; given a write's transaction, as that write sees the database.</summary>
-    public static bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null)
+    public bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null)
     {
-        using var reader = Query(connection, tx, ExistsSql[resource], ("id", id));
+        using var reader = Query(connection, tx, existsSql[resource], ("id", id));
         return reader.Read() && reader.GetInt64(0) > 0;
     }
 
-    private static readonly Dictionary<Resource, string> ExistsSql =
-        ResourceCatalog.All.ToDictionary(r => r, r => $"select count(*) from {r.Table} where id = @id");
+    private readonly Dictionary<Resource, string> existsSql =
+        catalog.All.ToDictionary(r => r, r => $"select count(*) from {r.Table} where id = @id");
 
     /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
-    /// <summary>A facet lists at most this many values, the most frequent first.</summary>
-    public const int MaxFacetValues = 100;
-
     public Dictionary<string, List<FacetCount>> Facets(SqliteConnection connection, ListQuery query, IEnumerable<string> by)
     {
-        var plan = Plan(query);
+        var plan = QueryPlan.For(query);
         var resource = query.Resource;
         var matching = $"from {resource.Table} t {plan.Join} where {plan.Where}";
         var result = new Dictionary<string, List<FacetCount>>(StringComparer.Ordinal);
@@ -106,93 +90,13 @@ public sealed class ResourceReader(CursorCodec cursors)
             var relation = resource.Relations.FirstOrDefault(r => r.FilterName == name);
             var field = resource.Fields.FirstOrDefault(f => f.Name == name);
             var sql = relation is { Many: true }
-                ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id {matching}) group by 1 order by 2 desc, 1 limit {MaxFacetValues}"
-                : $"select t.{relation?.Column ?? field!.Column}, count(*) {matching} group by 1 order by 2 desc, 1 limit {MaxFacetValues}";
+                ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id {matching}) group by 1 order by 2 desc, 1 limit {ListQuery.MaxFacetValues}"
+                : $"select t.{relation?.Column ?? field!.Column}, count(*) {matching} group by 1 order by 2 desc, 1 limit {ListQuery.MaxFacetValues}";
             result[name] = [.. connection.Query<(object?, long)>(sql, plan.Parameters).Select(p => new FacetCount(
-                field?.Type == FieldType.Boolean && p.Item1 is long b ? (b != 0 ? "true" : "false") : p.Item1 is null ? null : Format(p.Item1),
+                field?.Type == FieldType.Boolean && p.Item1 is long b ? (b != 0 ? "true" : "false") : p.Item1 is null ? null : Row.Format(p.Item1),
                 p.Item2))];
         }
         return result;
-    }
-
-    /// <summary>What can be counted: relations (by their filter name) and text or boolean categories.</summary>
-    public static IEnumerable<string> FacetNames(Resource resource) =>
-        resource.Relations.Select(r => r.FilterName)
-            .Concat(resource.Filters.Where(f => f.Type is FieldType.Text or FieldType.Boolean).Select(f => f.Name));
-
-    private sealed record QueryPlan(Resource Resource, string Join, string Where, DynamicParameters Parameters, List<(string Sql, bool Descending)> Order, string Fingerprint);
-
-    private static QueryPlan Plan(ListQuery query)
-    {
-        var resource = query.Resource;
-        var where = new List<string>();
-        var parameters = new DynamicParameters();
-        var fingerprint = new StringBuilder(resource.Name);
-        var n = 0;
-        string Bind(object? value)
-        {
-            var name = "p" + n++;
-            parameters.Add(name, value);
-            return "@" + name;
-        }
-        string In(IEnumerable<string> values) => "(" + string.Join(", ", values.Select(v => Bind(v))) + ")";
-
-        if (query.Scope is { } scope)
-        {
-            where.Add(Condition(scope.Relation, In([scope.Id])));
-            fingerprint.Append("|scope:").Append(scope.Relation.Name).Append('=').Append(scope.Id);
-        }
-        foreach (var (name, value) in query.Filters)
-        {
-            fingerprint.Append('|').Append(name).Append('=').Append(value);
-            if (resource.Relations.FirstOrDefault(r => r.FilterName == name) is { } relation)
-            {
-                where.Add(Condition(relation, In(ListQuery.Split(value).Distinct())));
-                continue;
-            }
-            foreach (var field in resource.Filters)
-            {
-                if (field.Name == name && field.Type == FieldType.Boolean)
-                    where.Add($"t.{field.Column} = {Bind(value == "true" ? 1 : 0)}");
-                else if (field.Name == name)
-                    where.Add($"t.{field.Column} in {In(ListQuery.Split(value).Distinct())}");
-                else if (field.Range.Low == name && field.Type is FieldType.Integer or FieldType.Number)
-                    where.Add($"t.{field.Column} >= {Bind(ListQueryValidator.ParseNumber(field, value))}");
-                else if (field.Range.High == name && field.Type is FieldType.Integer or FieldType.Number)
-                    where.Add($"t.{field.Column} <= {Bind(ListQueryValidator.ParseNumber(field, value))}");
-            }
-        }
-
-        var join = "";
-        if (query.Search is { } search)
-        {
-            join = FullText.Join(resource, Bind, search);
-            fingerprint.Append("|q=").Append(search);
-        }
-
-        var order = new List<(string, bool)>();
-        foreach (var key in query.Sort)
-        {
-            order.Add((SortExpression(resource, key.Name), key.Descending));
-            fingerprint.Append("|sort:").Append(key.Descending ? "-" : "").Append(key.Name);
-        }
-        if (query.Search is not null && query.Sort.Count == 0) order.Add(("s.rank", false));
-        if (!query.Sort.Any(k => k.Name == "id")) order.Add(("t.id", false));
-
-        return new QueryPlan(resource, join, where.Count == 0 ? "1 = 1" : string.Join(" and ", where), parameters, order, fingerprint.ToString());
-    }
-
-    private static string Condition(Relation relation, string values) => relation.Many
-        ? $"t.id in (select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} in {values})"
-        : $"t.{relation.Column} in {values}";
-
-    /// <summary>Sort expressions never yield null, so keyset comparisons stay simple; null sorts first ascending, as in SQLite.</summary>
-    private static string SortExpression(Resource resource, string name)
-    {
-        var column = resource.Columns[resource.ColumnIndex(name)];
-        return !column.Nullable ? "t." + column.Sql
-            : column.Type == FieldType.Text ? $"coalesce(t.{column.Sql}, '')"
-            : $"coalesce(t.{column.Sql}, -9.0e18)";
     }
 
     private static List<Row> Select(SqliteConnection connection, QueryPlan plan, object?[]? after, int limit)
@@ -202,7 +106,7 @@ public sealed class ResourceReader(CursorCodec cursors)
         if (after is not null)
         {
             for (var i = 0; i < after.Length; i++) parameters.Add("k" + i, after[i]);
-            where += " and " + Keyset(plan.Order);
+            where += " and " + plan.Keyset();
         }
         parameters.Add("limit", limit);
         var keys = string.Join(", ", plan.Order.Select((o, i) => $"{o.Sql} as k{i}"));
@@ -210,24 +114,6 @@ public sealed class ResourceReader(CursorCodec cursors)
         var resource = plan.Resource;
         var sql = $"select {resource.SelectList}, {keys} from {resource.Table} t {plan.Join} where {where} order by {orderBy} limit @limit";
         return Read(connection.ExecuteReader(sql, parameters), resource, plan.Order.Count);
-    }
-
-    /// <summary>Rows after the cursor: a row-value comparison when all keys share a direction (index-friendly), else the expanded form.</summary>
-    private static string Keyset(List<(string Sql, bool Descending)> order)
-    {
-        if (order.All(o => o.Descending == order[0].Descending))
-        {
-            var op = order[0].Descending ? "<" : ">";
-            return $"({string.Join(", ", order.Select(o => o.Sql))}) {op} ({string.Join(", ", order.Select((_, i) => "@k" + i))})";
-        }
-        var terms = new List<string>();
-        for (var i = 0; i < order.Count; i++)
-        {
-            var equal = order.Take(i).Select((o, j) => $"{o.Sql} = @k{j}");
-            var step = $"{order[i].Sql} {(order[i].Descending ? "<" : ">")} @k{i}";
-            terms.Add("(" + string.Join(" and ", equal.Append(step)) + ")");
-        }
-        return "(" + string.Join(" or ", terms) + ")";
     }
 
     private static List<Row> Read(IDataReader reader, Resource resource, int keyCount)
@@ -307,17 +193,8 @@ public sealed class ResourceReader(CursorCodec cursors)
             var ids = relation.Many
                 ? rows.SelectMany(r => r.Many[relation.Name]).ToHashSet(StringComparer.Ordinal)
                 : rows.Select(r => r.Values[query.Resource.ColumnIndex(relation.Name)] as string).OfType<string>().ToHashSet(StringComparer.Ordinal);
-            var target = ResourceCatalog.Get(relation.Target)!;
-            included[relation] = ByIds(connection, target, ids).ToDictionary(r => r.Id, StringComparer.Ordinal);
+            included[relation] = ByIds(connection, relation.To, ids).ToDictionary(r => r.Id, StringComparer.Ordinal);
         }
         return included;
     }
-
-    internal static string Format(object? value) => value switch
-    {
-        null => "",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
-    };
 }

@@ -1,4 +1,6 @@
-namespace HubApi.Http;
+using System.Text.RegularExpressions;
+
+namespace HubApi.Resources;
 
 public enum FieldType { Text, Integer, Number, Boolean }
 
@@ -24,6 +26,13 @@ public sealed record Field(string Name, string Column, FieldType Type)
 /// <summary>A link to another resource: a foreign-key column (to one) or a join table (to many).</summary>
 public sealed record Relation(string Name, string Target, string FilterName)
 {
+    private Resource? to;
+
+    /// <summary>The target resource itself, linked by the <see cref="ResourceCatalog"/> that holds both.</summary>
+    public Resource To => to ?? throw new InvalidOperationException($"The relation '{Name}' is not in a catalog: build a ResourceCatalog first.");
+
+    internal void Link(Resource target) => to = target;
+
     public string? Column { get; init; }
     public string? JoinTable { get; init; }
     public string? OwnColumn { get; init; }
@@ -56,6 +65,11 @@ public sealed class Resource
     public required Type InputType { get; init; }
     public required string Description { get; init; }
     public required string ExampleId { get; init; }
+    /// <summary>
+    /// A number unique among the resources and part of the stored data (the search index numbers its rows by it):
+    /// never changed, never reused.
+    /// </summary>
+    public required int Code { get; init; }
     public string Table => Name;
     public IReadOnlyList<Field> Fields { get; init; } = [];
     public IReadOnlyList<Relation> Relations { get; init; } = [];
@@ -72,6 +86,9 @@ public sealed class Resource
     public string Title => char.ToUpperInvariant(Name[0]) + Name[1..];
     public string SingularTitle => char.ToUpperInvariant(Singular[0]) + Singular[1..];
 
+    /// <summary>The relations of other resources that point at this one, linked by the catalog: what can block a delete.</summary>
+    public IReadOnlyList<(Resource Owner, Relation Relation)> ReferencedBy { get; internal set; } = [];
+
     public IEnumerable<Relation> ToOne => Relations.Where(r => !r.Many);
     public IEnumerable<Relation> ToMany => Relations.Where(r => r.Many);
 
@@ -80,6 +97,10 @@ public sealed class Resource
         ["id", "name", .. Fields.Where(f => f.Sortable).Select(f => f.Name), "createdAt", "updatedAt"];
 
     public IEnumerable<Field> Filters => Fields.Where(f => f.Filterable);
+
+    /// <summary>What can be counted per value: relations (by their filter name) and text or boolean categories.</summary>
+    public IReadOnlyList<string> FacetNames => field ??=
+        [.. Relations.Select(r => r.FilterName), .. Filters.Where(f => f.Type is FieldType.Text or FieldType.Boolean).Select(f => f.Name)];
 
     public IReadOnlyList<string> FieldNames => field ??=
         ["id", "name", .. Fields.Select(f => f.Name), .. Relations.Select(r => r.Name), .. Meta];
@@ -118,3 +139,26 @@ public sealed class Resource
 
 /// <summary>A selected column: its JSON name, its SQL name and its type.</summary>
 public sealed record Column(string Name, string Sql, FieldType Type, bool Nullable);
+
+/// <summary>Record ids: stable, URL-safe slugs.</summary>
+public static partial class Ids
+{
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
+    public static partial Regex Slug();
+
+    public static bool IsId(string value) => value.Length <= Resource.IdMaxLength && Slug().IsMatch(value);
+
+    /// <summary>The id a name suggests: lowercase ASCII letters and digits, runs of anything else as one hyphen; null when nothing is left.</summary>
+    public static string? From(string name)
+    {
+        var slug = new System.Text.StringBuilder();
+        foreach (var c in name.ToLowerInvariant())
+        {
+            if (c is >= 'a' and <= 'z' or >= '0' and <= '9') slug.Append(c);
+            else if (slug.Length > 0 && slug[^1] != '-') slug.Append('-');
+            if (slug.Length >= Resource.IdMaxLength) break;
+        }
+        var id = slug.ToString().Trim('-');
+        return id.Length == 0 ? null : id;
+    }
+}

@@ -1,9 +1,9 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FluentValidation;
+using HubApi.Resources;
 
-namespace HubApi.Http;
+namespace HubApi.Query;
 
 /// <summary>
 /// A write body as it would be stored (after a merge patch, with its id filled in), the id the URL names
@@ -23,10 +23,11 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
     public const int QuoteMaxLength = 2000;
     private static readonly string[] CitationNames = ["source", "quote"];
 
-    public RecordValidator(Resource resource)
+    /// <param name="resource">What the records are.</param>
+    /// <param name="sources">The resource citations point at.</param>
+    public RecordValidator(Resource resource, Resource sources)
     {
         var writable = resource.WritableNames.ToHashSet(StringComparer.Ordinal);
-        var sources = ResourceCatalog.Get(Data.RecordStore.CitedResource)!;
 
         RuleFor(c => c).Custom((c, context) =>
         {
@@ -50,7 +51,7 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
                 return;
             }
             if (Text(node) is not { } id) context.AddFailure("id", "id must be a string.");
-            else if (!IsId(id)) context.AddFailure("id", $"'{Trim(id)}' is not an id: use lowercase letters, digits and single hyphens, at most {Resource.IdMaxLength} characters.");
+            else if (!Ids.IsId(id)) context.AddFailure("id", $"'{Trim(id)}' is not an id: use lowercase letters, digits and single hyphens, at most {Resource.IdMaxLength} characters.");
             else if (c.RouteId is not null && id != c.RouteId) context.AddFailure("id", $"The body's id '{id}' differs from the URL's '{Trim(c.RouteId)}'; ids cannot be changed.");
         });
 
@@ -73,19 +74,19 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
 
         foreach (var relation in resource.ToOne)
         {
-            var target = ResourceCatalog.Get(relation.Target)!;
+            var target = relation.To;
             RuleFor(c => c).Custom((c, context) =>
             {
                 var node = c.Record[relation.Name];
                 if (node is null) return;
-                if (Text(node) is not { } id || !IsId(id)) context.AddFailure(relation.Name, $"{relation.Name} must be the id of a {target.Singular}, or null.");
+                if (Text(node) is not { } id || !Ids.IsId(id)) context.AddFailure(relation.Name, $"{relation.Name} must be the id of a {target.Singular}, or null.");
                 else if (!c.Exists(target, id)) context.AddFailure(relation.Name, $"There is no {target.Singular} with id '{Trim(id)}'.");
             });
         }
 
         foreach (var relation in resource.ToMany)
         {
-            var target = ResourceCatalog.Get(relation.Target)!;
+            var target = relation.To;
             RuleFor(c => c).Custom((c, context) =>
             {
                 var node = c.Record[relation.Name];
@@ -104,7 +105,7 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
                 for (var i = 0; i < items.Count; i++)
                 {
                     var path = $"{relation.Name}[{i}]";
-                    if (Text(items[i]) is not { } id || !IsId(id)) context.AddFailure(path, $"Each of {relation.Name} must be the id of a {target.Singular}.");
+                    if (Text(items[i]) is not { } id || !Ids.IsId(id)) context.AddFailure(path, $"Each of {relation.Name} must be the id of a {target.Singular}.");
                     else if (!seen.Add(id)) context.AddFailure(path, $"'{id}' is listed twice.");
                     else if (!c.Exists(target, id)) context.AddFailure(path, $"There is no {target.Singular} with id '{Trim(id)}'.");
                 }
@@ -139,7 +140,7 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
                 {
                     if (!CitationNames.Contains(name)) context.AddFailure($"{path}.{Trim(name)}", $"Unknown property '{Trim(name)}'. A citation has: source, quote.");
                 }
-                if (Text(citation["source"]) is not { } source || !IsId(source))
+                if (Text(citation["source"]) is not { } source || !Ids.IsId(source))
                     context.AddFailure(path + ".source", "source must be the id of a source.");
                 else if (source != self && !c.Exists(sources, source))
                     context.AddFailure(path + ".source", $"There is no source with id '{Trim(source)}'.");
@@ -182,22 +183,6 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
 
     private static string? Text(JsonNode? node) =>
         node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
-
-    public static bool IsId(string value) => value.Length <= Resource.IdMaxLength && ListQuery.Slug().IsMatch(value);
-
-    /// <summary>The id a name suggests: lowercase ASCII letters and digits, runs of anything else as one hyphen; null when nothing is left.</summary>
-    public static string? SlugFrom(string name)
-    {
-        var slug = new StringBuilder();
-        foreach (var c in name.ToLowerInvariant())
-        {
-            if (c is >= 'a' and <= 'z' or >= '0' and <= '9') slug.Append(c);
-            else if (slug.Length > 0 && slug[^1] != '-') slug.Append('-');
-            if (slug.Length >= Resource.IdMaxLength) break;
-        }
-        var id = slug.ToString().Trim('-');
-        return id.Length == 0 ? null : id;
-    }
 
     /// <summary>Echo at most a short prefix of user input in error messages.</summary>
     private static string Trim(string value) => value.Length <= 40 ? value : value[..40] + "…";

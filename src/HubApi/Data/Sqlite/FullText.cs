@@ -1,23 +1,16 @@
 using System.Text;
-using HubApi.Data;
+using HubApi.Resources;
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Http;
+namespace HubApi.Data.Sqlite;
 
 /// <summary>
-/// The search index: one contentless FTS5 row per record, numbered (resource code &lt;&lt; 40) + the record's row_id,
+/// The search index: one contentless FTS5 row per record, numbered (<see cref="Resource.Code"/> &lt;&lt; 40) + the record's row_id,
 /// so searching one resource is a rowid range and each hit joins its record by integer key.
 /// </summary>
-public static class FullText
+public sealed class FullText(ResourceCatalog catalog)
 {
-    /// <summary>Part of the stored data: a code is never changed or reused.</summary>
-    private static readonly Dictionary<string, long> Codes = new(StringComparer.Ordinal)
-    {
-        ["sources"] = 1, ["zones"] = 2, ["industries"] = 3, ["firms"] = 4, ["targets"] = 5,
-        ["projects"] = 6, ["facilities"] = 7, ["services"] = 8, ["indicators"] = 9,
-    };
-
-    public static long Base(Resource resource) => Codes[resource.Name] << 40;
+    public static long Base(Resource resource) => (long)resource.Code << 40;
 
     /// <summary>
     /// A join of the resource's rows (alias t) to their matches (alias s, with s.rank: lower is better). bm25 weighs
@@ -29,18 +22,18 @@ public static class FullText
         "on s.row_id = t.row_id";
 
     /// <summary>Writes the record's search row afresh.</summary>
-    public static void Index(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string name, string body)
+    public void Index(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string name, string body)
     {
         Remove(connection, tx, resource, id);
-        connection.ExecutePrepared(tx, Writes[resource].Insert, ("id", id), ("name", name), ("body", body));
+        connection.ExecutePrepared(tx, writes[resource].Insert, ("id", id), ("name", name), ("body", body));
     }
 
     /// <summary>Removes the record's search row; call before the record itself is deleted.</summary>
-    public static void Remove(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
-        connection.ExecutePrepared(tx, Writes[resource].Delete, ("id", id));
+    public void Remove(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id) =>
+        connection.ExecutePrepared(tx, writes[resource].Delete, ("id", id));
 
     /// <summary>Each resource's statements that write the search row of its record with id @id, built once.</summary>
-    private static readonly Dictionary<Resource, (string Insert, string Delete)> Writes = ResourceCatalog.All.ToDictionary(r => r, r =>
+    private readonly Dictionary<Resource, (string Insert, string Delete)> writes = catalog.All.ToDictionary(r => r, r =>
     {
         var rowId = $"(select {Base(r)} + row_id from {r.Table} where id = @id)";
         return ($"insert into search (rowid, name, body) values ({rowId}, @name, @body)", $"delete from search where rowid = {rowId}");

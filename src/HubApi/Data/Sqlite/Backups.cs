@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Data;
+namespace HubApi.Data.Sqlite;
 
 /// <summary>Online backups and restores of the SQLite database.</summary>
 public static class Backups
@@ -10,7 +10,7 @@ public static class Backups
     /// A consistent copy taken while the service runs: VACUUM INTO reads one snapshot (WAL readers never block the
     /// writer) and writes a compact file.
     /// </summary>
-    public static void Backup(Db db, string file)
+    public static void Backup(SqliteDatabase db, string file)
     {
         var target = Path.GetFullPath(file);
         if (File.Exists(target)) throw new InvalidOperationException($"{target} exists; backups never overwrite a file.");
@@ -22,7 +22,7 @@ public static class Backups
     /// Replaces the database's content with a backup's, page by page through SQLite's backup API, after checking the
     /// backup is sound and from a schema this build knows. Run it with the service stopped.
     /// </summary>
-    public static void Restore(Db db, string file)
+    public static void Restore(SqliteDatabase db, string file)
     {
         var source = Path.GetFullPath(file);
         if (!File.Exists(source)) throw new InvalidOperationException($"{source} does not exist.");

@@ -1,76 +1,13 @@
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Data;
+namespace HubApi.Data.Sqlite;
 
-/// <summary>Opens SQLite connections with the pragmas every connection needs.</summary>
-public sealed class Db
+/// <summary>
+/// The group-commit write queue: SQLite admits one writer at a time, so this process's writes take turns here, and
+/// writes that queue behind one another share one transaction and one disk flush.
+/// </summary>
+public sealed class WriteQueue(SqliteDatabase db)
 {
-    /// <summary>
-    /// How long a statement waits for a lock before the request is answered 503; for a write, how long it waits for its
-    /// turn behind this process's other writes.
-    /// </summary>
-    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long a write that has its turn waits in SQLite for a write lock another process holds.</summary>
-    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(1);
-
-    private readonly string pragmas;
-
-    /// <param name="connectionString">ConnectionStrings:Hub.</param>
-    /// <param name="maxPageCount">
-    /// Database:MaxPageCount, an operator's cap on the database's size in pages (4 KiB each by default), applied to every
-    /// connection: a write that would grow the file past it is refused as a full disk (507) and changes nothing. Null or
-    /// 0 for no cap beyond the disk's. SQLite never shrinks the cap below the file's current size.
-    /// </param>
-    public Db(string connectionString, long? maxPageCount = null)
-    {
-        var builder = new SqliteConnectionStringBuilder(connectionString)
-        {
-            ForeignKeys = true,
-            // Microsoft.Data.Sqlite retries SQLITE_BUSY until this many seconds pass (30 by default).
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-            Pooling = true,
-        };
-        ConnectionString = builder.ToString();
-        DataSource = builder.DataSource;
-        if (maxPageCount < 0) throw new InvalidOperationException("Database:MaxPageCount must be 0 (no cap) or a number of pages.");
-        pragmas = $"pragma synchronous = full; pragma busy_timeout = {(int)BusyTimeout.TotalMilliseconds};" +
-                  (maxPageCount > 0 ? $" pragma max_page_count = {maxPageCount};" : "");
-    }
-
-    public string ConnectionString { get; }
-    public string DataSource { get; }
-
-    /// <summary>
-    /// Closes this database's idle pooled connections, and the others as they are returned. Only this database's: the
-    /// pools are process-wide, and clearing them all would reach into other databases the process has open.
-    /// </summary>
-    public void ClearPool()
-    {
-        using var connection = new SqliteConnection(ConnectionString);
-        SqliteConnection.ClearPool(connection);
-    }
-
-    public SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(ConnectionString);
-        connection.Open();
-        // Pooled connections keep their settings: set them once per physical connection, not on every open.
-        if (!configured.TryGetValue(connection.Handle!, out _))
-        {
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = pragmas;
-                command.ExecuteNonQuery();
-            }
-            configured.AddOrUpdate(connection.Handle!, Configured);
-        }
-        return connection;
-    }
-
-    private static readonly object Configured = new();
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> configured = [];
-
     /// <summary>
     /// Raised after every commit, once for each write in it, in the order they ran and before any is answered, with what
     /// that write said it changed (<see cref="WriteTransaction.Complete"/>).
@@ -81,7 +18,7 @@ public sealed class Db
     /// Begins a write. SQLite admits one writer at a time, so this process's writes queue here first, asynchronously and
     /// in arrival order: a waiting write holds no thread, and a write lock held by another process blocks one thread
     /// rather than one per write, which would starve the thread pool and stall reads. A write waits at most
-    /// <see cref="BusyTimeout"/> for its turn, then at most <see cref="LockTimeout"/> for another process's lock; past
+    /// <see cref="SqliteDatabase.BusyTimeout"/> for its turn, then at most <see cref="SqliteDatabase.LockTimeout"/> for another process's lock; past
     /// either it fails with SQLITE_BUSY, answered 503 + Retry-After: within 1 s behind a foreign lock, 3 s at the very
     /// worst, never a hang.
     /// <para>
@@ -97,7 +34,7 @@ public sealed class Db
         bool entered;
         try
         {
-            entered = await turn.WaitAsync(BusyTimeout, cancellation);
+            entered = await turn.WaitAsync(SqliteDatabase.BusyTimeout, cancellation);
         }
         finally
         {
@@ -133,11 +70,11 @@ public sealed class Db
     {
         if (writer is null)
         {
-            var connection = Open();
+            var connection = db.Open();
             try
             {
-                connection.DefaultTimeout = (int)LockTimeout.TotalSeconds;
-                SetBusyTimeout(connection, LockTimeout);
+                connection.DefaultTimeout = (int)SqliteDatabase.LockTimeout.TotalSeconds;
+                SetBusyTimeout(connection, SqliteDatabase.LockTimeout);
             }
             catch
             {
@@ -156,7 +93,7 @@ public sealed class Db
         try
         {
             // Back in the pool, the connection serves reads, which wait longer for a lock than a write may.
-            if (connection.State == System.Data.ConnectionState.Open) SetBusyTimeout(connection, BusyTimeout);
+            if (connection.State == System.Data.ConnectionState.Open) SetBusyTimeout(connection, SqliteDatabase.BusyTimeout);
         }
         catch (SqliteException)
         {
@@ -174,7 +111,7 @@ public sealed class Db
     /// <summary>Closes the writer connection once the writes in progress are done (on shutdown, before the last checkpoint).</summary>
     public void CloseWriter()
     {
-        var entered = turn.Wait(BusyTimeout);
+        var entered = turn.Wait(SqliteDatabase.BusyTimeout);
         try
         {
             DropWriter();
@@ -252,38 +189,6 @@ public sealed class Db
         // Whatever the error left behind (a rolled-back transaction, a full disk, a damaged file) goes with the connection.
         if (writer == batch.Connection) DropWriter();
     }
-
-    /// <summary>
-    /// Begins a read transaction on the connection, ended when the result is disposed: every statement in between
-    /// reads one snapshot of the database, so a record's row, links and citations always come from the same version,
-    /// however many statements read them and whatever commits meanwhile. Dispose it before the connection.
-    /// </summary>
-    public static IDisposable BeginRead(SqliteConnection connection)
-    {
-        using (var begin = connection.CreateCommand())
-        {
-            begin.CommandText = "begin";
-            begin.ExecuteNonQuery();
-        }
-        return new ReadTransaction(connection);
-    }
-
-    private sealed class ReadTransaction(SqliteConnection connection) : IDisposable
-    {
-        public void Dispose()
-        {
-            // An error may have ended the transaction already; never let ending it hide that error.
-            if (connection.State != System.Data.ConnectionState.Open || SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0) return;
-            using var end = connection.CreateCommand();
-            end.CommandText = "commit"; // it wrote nothing: commit and rollback are the same
-            end.ExecuteNonQuery();
-        }
-    }
-
-    /// <summary>The database's time stamp format: ISO 8601 UTC with milliseconds, sortable as text.</summary>
-    public static string Now() => Timestamp(DateTime.UtcNow);
-
-    public static string Timestamp(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 }
 
 /// <summary>
@@ -293,20 +198,20 @@ public sealed class Db
 /// </summary>
 public sealed class WriteTransaction : IAsyncDisposable
 {
-    private readonly Db db;
+    private readonly WriteQueue queue;
     private readonly WriteBatch batch;
     private string[]? changes;
     private Action? committed;
     private int disposed;
 
-    internal WriteTransaction(Db db, WriteBatch batch) => (this.db, this.batch) = (db, batch);
+    internal WriteTransaction(WriteQueue queue, WriteBatch batch) => (this.queue, this.batch) = (queue, batch);
 
     public SqliteConnection Connection => batch.Connection;
     public SqliteTransaction Transaction => batch.Transaction;
 
     /// <summary>
-    /// Keeps what this write changed, named for <see cref="Db.Committed"/>; it becomes durable when its batch commits.
-    /// <paramref name="committed"/>, if given, runs right after <see cref="Db.Committed"/> announces this write, before
+    /// Keeps what this write changed, named for <see cref="WriteQueue.Committed"/>; it becomes durable when its batch commits.
+    /// <paramref name="committed"/>, if given, runs right after <see cref="WriteQueue.Committed"/> announces this write, before
     /// it announces any later one and before any write is answered.
     /// </summary>
     public void Complete(string[] changed, Action? committed = null) => (changes, this.committed) = (changed, committed);
@@ -314,11 +219,11 @@ public sealed class WriteTransaction : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-        await db.EndWrite(batch, changes, committed);
+        await queue.EndWrite(batch, changes, committed);
     }
 }
 
-/// <summary>A transaction shared by writes that queued behind one another; see <see cref="Db.BeginWriteAsync"/>.</summary>
+/// <summary>A transaction shared by writes that queued behind one another; see <see cref="WriteQueue.BeginWriteAsync"/>.</summary>
 internal sealed class WriteBatch
 {
     private const string Savepoint = "write";

@@ -1,21 +1,21 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using HubApi.Http;
+using HubApi.Resources;
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Data;
+namespace HubApi.Data.Sqlite;
 
 /// <summary>
 /// Writes records of any resource from their JSON form: the row, its to-many links, its citations, its search
 /// entry and its change-feed row, all inside the caller's transaction, with statements compiled once per connection
 /// (<see cref="Prepared"/>).
 /// </summary>
-public static class RecordStore
+public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
 {
-    public static void Insert(SqliteConnection connection, SqliteTransaction tx, Resource resource, JsonObject record, string now)
+    public void Insert(SqliteConnection connection, SqliteTransaction tx, Resource resource, JsonObject record, string now)
     {
-        var sql = Sql[resource];
+        var sql = statements[resource];
         var id = record["id"]!.GetValue<string>();
         connection.ExecutePrepared(tx, sql.Insert, [("id", id), .. Values(sql, record), ("now", now)]);
         WriteDetails(connection, tx, resource, id, record, null);
@@ -23,9 +23,9 @@ public static class RecordStore
     }
 
     /// <summary>Replaces every writable column of an existing record, as it was <paramref name="before"/>; returns its new version.</summary>
-    public static long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row before, string now)
+    public long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row before, string now)
     {
-        var sql = Sql[resource];
+        var sql = statements[resource];
         var version = (long)connection.ScalarPrepared(tx, sql.Update, [.. Values(sql, record), ("id", id), ("now", now)])!;
         WriteDetails(connection, tx, resource, id, record, before);
         AppendChange(connection, tx, resource, id, "updated", version, now);
@@ -33,12 +33,12 @@ public static class RecordStore
     }
 
     /// <summary>Removes a record with its links, citations and search entry; the feed records a tombstone with the next version.</summary>
-    public static void Delete(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string now)
+    public void Delete(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string now)
     {
-        var sql = Sql[resource];
+        var sql = statements[resource];
         foreach (var link in sql.Links) connection.ExecutePrepared(tx, link.Delete, ("id", id));
         connection.ExecutePrepared(tx, DeleteCitations, ("resource", resource.Name), ("id", id));
-        FullText.Remove(connection, tx, resource, id);
+        fullText.Remove(connection, tx, resource, id);
         var version = (long)connection.ScalarPrepared(tx, sql.Delete, ("id", id))!;
         AppendChange(connection, tx, resource, id, "deleted", version + 1, now);
     }
@@ -49,10 +49,10 @@ public static class RecordStore
             ("resource", resource.Name), ("id", id))! > 0;
 
     /// <summary>
-    /// The records that still point at a record, found from the catalog: every relation of every resource that
-    /// targets it, and, for sources, the citations of other records. At most <paramref name="sample"/> ids each.
+    /// The records that still point at a record: every relation that targets its resource, and, for sources, the
+    /// citations of other records. At most <paramref name="sample"/> ids each.
     /// </summary>
-    public static List<Reference> References(SqliteConnection connection, SqliteTransaction tx, Resource target, string id, int sample = 10)
+    public List<Reference> References(SqliteConnection connection, SqliteTransaction tx, Resource target, string id, int sample = 10)
     {
         var found = new List<Reference>();
         void Add(string resource, string via, string sql)
@@ -60,21 +60,18 @@ public static class RecordStore
             var ids = connection.Query<string>(sql, new { id, resource, limit = sample + 1 }, tx).ToList();
             if (ids.Count > 0) found.Add(new Reference(resource, via, [.. ids.Take(sample)], ids.Count > sample));
         }
-        foreach (var resource in ResourceCatalog.All)
+        foreach (var (owner, relation) in target.ReferencedBy)
         {
-            foreach (var relation in resource.Relations.Where(r => r.Target == target.Name))
-            {
-                Add(resource.Name, relation.Name, relation.Many
-                    ? $"select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} = @id order by 1 limit @limit"
-                    : $"select id from {resource.Table} where {relation.Column} = @id order by 1 limit @limit");
-            }
+            Add(owner.Name, relation.Name, relation.Many
+                ? $"select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} = @id order by 1 limit @limit"
+                : $"select id from {owner.Table} where {relation.Column} = @id order by 1 limit @limit");
         }
-        if (target.Name == CitedResource)
+        if (target == catalog.Sources)
         {
-            foreach (var resource in ResourceCatalog.All)
+            foreach (var resource in catalog.All)
             {
                 // A source may cite itself; that citation goes with it.
-                var self = resource.Name == target.Name ? " and record_id <> @id" : "";
+                var self = resource == target ? " and record_id <> @id" : "";
                 Add(resource.Name, "citations",
                     $"select distinct record_id from citations where source_id = @id and resource = @resource{self} order by 1 limit @limit");
             }
@@ -82,17 +79,14 @@ public static class RecordStore
         return found;
     }
 
-    /// <summary>The resource whose records citations point at.</summary>
-    public const string CitedResource = "sources";
-
     /// <summary>
     /// Links, citations and the search entry of one record, written afresh, but for those the record had already
     /// (<paramref name="before"/>, null for a new record): a write changes only the pages it must.
     /// </summary>
-    public static void WriteDetails(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row? before)
+    private void WriteDetails(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row? before)
     {
         // Each list is written by one statement over its JSON, whatever its length.
-        foreach (var link in Sql[resource].Links)
+        foreach (var link in statements[resource].Links)
         {
             var targets = record[link.Relation.Name] as JsonArray ?? [];
             if (before is not null && before.Many[link.Relation.Name].ToHashSet(StringComparer.Ordinal).SetEquals(targets.Select(t => t!.GetValue<string>())))
@@ -114,7 +108,7 @@ public static class RecordStore
         if (before is null || name != (string)before.Values[resource.ColumnIndex("name")]! ||
             body != SearchBody(resource, field => before.Values[resource.ColumnIndex(field.Name)] as string, before.Citations))
         {
-            FullText.Index(connection, tx, resource, id, name, body);
+            fullText.Index(connection, tx, resource, id, name, body);
         }
     }
 
@@ -122,7 +116,7 @@ public static class RecordStore
     private static string SearchBody(Resource resource, Func<Field, string?> text, IEnumerable<Citation> citations) =>
         string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text).Select(text).Concat(citations.Select(c => c.Quote)).OfType<string>());
 
-    public static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>
+    private static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>
         connection.ExecutePrepared(tx, "insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at)",
             ("resource", resource.Name), ("id", id), ("op", op), ("version", version), ("at", at));
 
@@ -159,7 +153,7 @@ public static class RecordStore
 
     private sealed record LinkSql(Relation Relation, string Delete, string Insert);
 
-    private static readonly Dictionary<Resource, WriteSql> Sql = ResourceCatalog.All.ToDictionary(r => r, r => new WriteSql(r));
+    private readonly Dictionary<Resource, WriteSql> statements = catalog.All.ToDictionary(r => r, r => new WriteSql(r));
 
     private static IEnumerable<(string, object?)> Values(WriteSql sql, JsonObject record) =>
         sql.Columns.Select(c => (c.Name, Scalar(record[c.Name], c.Type)));
@@ -178,6 +172,3 @@ public static class RecordStore
         };
     }
 }
-
-/// <summary>Records of one resource that point at another record through one of their properties.</summary>
-public sealed record Reference(string Resource, string Via, IReadOnlyList<string> Ids, bool More);

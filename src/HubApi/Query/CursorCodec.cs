@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace HubApi.Http;
+namespace HubApi.Query;
 
 /// <summary>
 /// An opaque keyset cursor: the sort-key values of the last row returned, bound to the query it was

@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Data;
+namespace HubApi.Data.Sqlite;
 
 /// <summary>
 /// Applies db/migrations/NNNN_name.sql in order, each in its own transaction, recording each in
@@ -38,7 +38,7 @@ public static class Migrator
             using var tx = connection.BeginTransaction();
             connection.Execute(File.ReadAllText(Path.Combine(Folder, version + ".sql")), transaction: tx);
             connection.Execute("insert into schema_migrations (version, applied_at) values (@version, @at)",
-                new { version, at = Db.Now() }, tx);
+                new { version, at = Timestamps.Now() }, tx);
             tx.Commit();
             count++;
         }

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
-namespace HubApi.Data;
+namespace HubApi.Data.Sqlite;
 
 /// <summary>
 /// Statements compiled once per connection and reused, for the write path. Every write runs on the one long-lived
-/// writer connection (<see cref="Db.BeginWriteAsync"/>), so each statement a write uses is compiled by SQLite on its
+/// writer connection (<see cref="WriteQueue.BeginWriteAsync"/>), so each statement a write uses is compiled by SQLite on its
 /// first use only; Dapper, used everywhere else, compiles its statement afresh on every call, which is most of what a
 /// small statement costs. A statement's parameters are given as (name, value) pairs, the same names in the same order
 /// at every call of that statement.

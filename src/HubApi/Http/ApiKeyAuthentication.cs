@@ -5,7 +5,7 @@ using HubApi.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
-namespace HubApi.Keys;
+namespace HubApi.Http;
 
 public static class ApiKeyAuthentication
 {
@@ -34,7 +34,7 @@ public static class ApiKeyAuthentication
         services.AddAuthorizationBuilder().AddPolicy(WritePolicy, policy => policy
             .AddAuthenticationSchemes(Scheme)
             .RequireAuthenticatedUser()
-            .RequireClaim(ScopeClaim, ApiKeyStore.WriteScope));
+            .RequireClaim(ScopeClaim, ApiKeys.WriteScope));
         return services;
     }
 
@@ -64,9 +64,9 @@ public sealed class AdminKey(byte[]? hash)
     public static AdminKey From(string? key)
     {
         if (string.IsNullOrEmpty(key)) return new AdminKey(null);
-        if (key.Length < MinLength || key.Length > ApiKeyStore.MaxKeyLength)
-            throw new InvalidOperationException($"Auth:AdminKey must be {MinLength} to {ApiKeyStore.MaxKeyLength} characters long.");
-        return new AdminKey(ApiKeyStore.Hash(key));
+        if (key.Length < MinLength || key.Length > ApiKeys.MaxKeyLength)
+            throw new InvalidOperationException($"Auth:AdminKey must be {MinLength} to {ApiKeys.MaxKeyLength} characters long.");
+        return new AdminKey(ApiKeys.Hash(key));
     }
 }
 
@@ -75,25 +75,24 @@ public sealed class AdminKey(byte[]? hash)
 /// Challenges and refusals answer as problem documents. The key itself is never logged or stored.
 /// </summary>
 public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    Db db, AdminKey admin) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IStore store, AdminKey admin) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(ApiKeyAuthentication.Header, out var values)) return Task.FromResult(AuthenticateResult.NoResult());
         var key = values.ToString();
-        if (values.Count != 1 || key.Length is 0 or > ApiKeyStore.MaxKeyLength)
+        if (values.Count != 1 || key.Length is 0 or > ApiKeys.MaxKeyLength)
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
 
-        var hash = ApiKeyStore.Hash(key);
+        var hash = ApiKeys.Hash(key);
         ApiKeyInfo? found;
         if (admin.Hash is { } adminHash && CryptographicOperations.FixedTimeEquals(adminHash, hash))
         {
-            found = new ApiKeyInfo(AdminKey.Id, AdminKey.Id, $"{ApiKeyStore.WriteScope} {ApiKeyStore.AdminScope}", "", null);
+            found = new ApiKeyInfo(AdminKey.Id, AdminKey.Id, $"{ApiKeys.WriteScope} {ApiKeys.AdminScope}", "", null);
         }
         else
         {
-            using var connection = db.Open();
-            found = ApiKeyStore.Find(connection, hash);
+            found = store.Keys.Find(hash);
         }
         if (found is null) return Task.FromResult(AuthenticateResult.Fail("The API key is not valid: it is unknown or revoked."));
 
@@ -116,5 +115,5 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
-            detail: $"This API key lacks the '{ApiKeyStore.WriteScope}' scope that writes need.").ExecuteAsync(Context);
+            detail: $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need.").ExecuteAsync(Context);
 }

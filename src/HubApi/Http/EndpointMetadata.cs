@@ -1,0 +1,17 @@
+using HubApi.Resources;
+
+namespace HubApi.Http;
+
+/// <summary>Endpoint metadata: a collection of a resource (nested under a parent's record when it has one).</summary>
+public sealed record CollectionEndpoint(Resource Resource, Resource? Parent = null);
+
+/// <summary>Endpoint metadata: a resource's facets operation, whose filters are the list's.</summary>
+public sealed record FacetEndpoint(Resource Resource);
+
+/// <summary>Endpoint metadata: an operation addressed by a record id.</summary>
+public sealed record ItemEndpoint(Resource Resource);
+
+public enum WriteKind { Create, Replace, Patch, Delete }
+
+/// <summary>Endpoint metadata: a write operation of a resource.</summary>
+public sealed record WriteEndpoint(Resource Resource, WriteKind Kind);

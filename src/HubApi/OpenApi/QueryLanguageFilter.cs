@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using HubApi.Data;
+using HubApi.Http;
+using HubApi.Query;
+using HubApi.Resources;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace HubApi.OpenApi;
+
+/// <summary>Documents each collection's query parameters from its resource definition, so the document cannot drift from what is accepted.</summary>
+public sealed class QueryLanguageFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        var idResource = metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
+                         ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
+        if (idResource is not null && operation.Parameters?.FirstOrDefault(p => p.Name == "id") is OpenApiParameter id)
+        {
+            id.Description = $"The {idResource.Singular}'s id.";
+            id.Example = JsonValue.Create(idResource.ExampleId);
+            id.Schema = Schemas.Id();
+        }
+
+        if (metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets)
+        {
+            operation.Parameters ??= [];
+            var names = facets.Resource.FacetNames.ToList();
+            operation.Parameters.Add(Schemas.List("by", "The facets to count.",
+                Named(context, facets.Resource.SingularTitle + "Facet", $"A facet of {facets.Resource.Name}.", names), required: true, example: names[0]));
+            AddSearchAndFilters(operation, facets.Resource, context);
+            if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse counts)
+            {
+                counts.Description = $"For each facet named in `by`, the {ListQuery.MaxFacetValues} most frequent values and their counts, most frequent first.";
+                counts.Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [WriteBodies.JsonMediaType] = new() { Schema = FacetsSchema(context, facets.Resource, names) },
+                };
+            }
+            return;
+        }
+        if (metadata.OfType<CollectionEndpoint>().FirstOrDefault() is not { } collection) return;
+        var r = collection.Resource;
+        operation.Parameters ??= [];
+        operation.Parameters.Add(Schemas.Query("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
+        {
+            Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = ListQuery.MaxLimit.ToString(CultureInfo.InvariantCulture),
+            Default = JsonValue.Create(ListQuery.DefaultLimit),
+        }));
+        operation.Parameters.Add(Schemas.Query("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Schemas.Cursor()));
+        var one = r.SingularTitle;
+        var sortKeys = Named(context, one + "SortKey", $"A key to sort {r.Name} by; `-` sorts descending.", r.SortNames.SelectMany(n => new[] { n, "-" + n }));
+        operation.Parameters.Add(Schemas.List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.", sortKeys, example: "-name"));
+        operation.Parameters.Add(Schemas.List("fields", "Only these properties (`id` is always present).",
+            Named(context, one + "Field", $"A property of a {r.Singular}.", r.FieldNames), example: "id,name"));
+        if (r.IncludeNames.Count > 0)
+        {
+            operation.Parameters.Add(Schemas.List("include", "Embed these related records in place of their ids.",
+                Named(context, one + "Relation", $"A relation of a {r.Singular}.", r.IncludeNames), example: r.IncludeNames[0]));
+        }
+        operation.Parameters.Add(Schemas.Query("count", "Add `total`, the number of records matching the filters.",
+            new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) }));
+        AddSearchAndFilters(operation, r, context, searchExample: collection.Parent is null);
+
+        // Exports: the same query, every page, as CSV or NDJSON.
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
+        {
+            okResponse.Description = "A page of records; with `Accept: text/csv` or `Accept: application/x-ndjson`, every matching record (limit and cursor do not apply).";
+            okResponse.Content ??= new Dictionary<string, OpenApiMediaType>();
+            okResponse.Content[Export.Csv] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A header row, then one row per record; to-many ids joined with ';'; citations left out." } };
+            okResponse.Content[Export.Ndjson] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "One JSON record per line." } };
+        }
+    }
+
+    /// <summary>A word of the example record's name: Swagger UI pre-fills it, and the search then finds that record.</summary>
+    private static string SearchExample(Resource r) =>
+        ExampleFilter.Example(r)?["name"]?.GetValue<string>().Split(' ', '-', '(', ')').FirstOrDefault(w => w.Length >= 4 && w.All(char.IsLetter))?.ToLowerInvariant()
+        ?? r.ExampleId.Split('-')[0];
+
+    /// <summary>An enum kept once under components, so that generated clients name its type.</summary>
+    private static IOpenApiSchema Named(OperationFilterContext context, string id, string description, IEnumerable<string> values)
+    {
+        if (!context.SchemaRepository.Schemas.ContainsKey(id))
+        {
+            var schema = Schemas.Enum(values);
+            schema.Description = description;
+            // Member names for generated C# enums (NSwag reads x-enumNames): `-name` becomes NameDescending, not Minusname.
+            schema.Extensions = new Dictionary<string, IOpenApiExtension>
+            {
+                ["x-enumNames"] = new JsonNodeExtension(new JsonArray([.. values.Select(v => (JsonNode)JsonValue.Create(
+                    string.Concat(v.TrimStart('-').Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + (v.StartsWith('-') ? "Descending" : ""))!)])),
+            };
+            context.SchemaRepository.AddDefinition(id, schema);
+        }
+        return new OpenApiSchemaReference(id, context.Document);
+    }
+
+    // searchExample: nested lists give `q` no example, as the example record need not be within the parent.
+    private static void AddSearchAndFilters(OpenApiOperation operation, Resource r, OperationFilterContext context, bool searchExample = true)
+    {
+        operation.Parameters!.Add(Schemas.Query("q", "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.",
+            Schemas.Text(ListQuery.MaxSearchLength), searchExample ? JsonValue.Create(SearchExample(r)) : null));
+        foreach (var field in r.Filters)
+        {
+            switch (field.Type)
+            {
+                case FieldType.Boolean:
+                    operation.Parameters.Add(Schemas.Query(field.Name, field.Description, new OpenApiSchema { Type = JsonSchemaType.Boolean }));
+                    break;
+                case FieldType.Integer or FieldType.Number:
+                    operation.Parameters.Add(Schemas.Query(field.Range.Low, $"At least this {field.Name}. {field.Description}", Schemas.Number(field)));
+                    operation.Parameters.Add(Schemas.Query(field.Range.High, $"At most this {field.Name}. {field.Description}", Schemas.Number(field)));
+                    break;
+                default:
+                    operation.Parameters.Add(Schemas.List(field.Name, field.Description + " Any of these values.",
+                        field.Values is null ? Schemas.Text(field.MaxLength) : ValuesSchema(r, field, context)));
+                    break;
+            }
+        }
+        foreach (var relation in r.Relations)
+            operation.Parameters.Add(Schemas.List(relation.FilterName, $"{relation.Description} Any of these ids.", Schemas.Id()));
+    }
+
+    /// <summary>The C# enum behind a field with fixed values (a service's area), so the filter and the record share its type.</summary>
+    private static IOpenApiSchema ValuesSchema(Resource r, Field field, OperationFilterContext context)
+    {
+        var property = r.RecordType.GetProperty(char.ToUpperInvariant(field.Name[0]) + field.Name[1..])?.PropertyType;
+        var type = property is null ? null : Nullable.GetUnderlyingType(property) ?? property;
+        return type is { IsEnum: true } ? context.SchemaGenerator.GenerateSchema(type, context.SchemaRepository) : Schemas.Enum(field.Values!);
+    }
+
+    /// <summary>One property per facet, so that generated clients read <c>facets.zone</c> rather than a dictionary.</summary>
+    private static OpenApiSchemaReference FacetsSchema(OperationFilterContext context, Resource resource, List<string> names)
+    {
+        var id = resource.SingularTitle + "Facets";
+        if (!context.SchemaRepository.Schemas.ContainsKey(id))
+        {
+            var count = context.SchemaGenerator.GenerateSchema(typeof(FacetCount), context.SchemaRepository);
+            context.SchemaRepository.AddDefinition(id, new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Description = $"Counts of {resource.Name} per value, for the facets named in `by` (only those are present).",
+                Properties = names.ToDictionary(n => n, IOpenApiSchema (n) => new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array, Items = count, MaxItems = ListQuery.MaxFacetValues,
+                    Description = $"Matching {resource.Name} per {n} value, most frequent first.",
+                }),
+                AdditionalPropertiesAllowed = false,
+            });
+        }
+        return new OpenApiSchemaReference(id, context.Document);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using HubApi.Data;
+using HubApi.Http;
+using HubApi.Query;
+using HubApi.Resources;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace HubApi.OpenApi;
+
+/// <summary>Schemas and parameters that several filters share, each with the constraints the service enforces.</summary>
+public static class Schemas
+{
+    /// <summary>The ids' pattern, as the validators match it.</summary>
+    public static readonly string SlugPattern = Ids.Slug().ToString();
+    /// <summary>Counters (versions, sequence numbers, totals) stay within the integers JavaScript represents exactly.</summary>
+    public const string MaxCounter = "9007199254740991";
+    /// <summary>An entity tag or a list of them (RFC 9110 8.8.3), or *.</summary>
+    public const string EntityTagsPattern = "^(\\*|(W/)?\"[\\x21\\x23-\\x7E]*\"( *, *(W/)?\"[\\x21\\x23-\\x7E]*\")*)$";
+
+    /// <summary>The component naming the resources (the change feed's and the problems' `resource`).</summary>
+    public const string ResourceName = "ResourceName";
+
+    public static void AddResourceName(SchemaRepository repository, IEnumerable<string> names)
+    {
+        if (repository.Schemas.ContainsKey(ResourceName)) return;
+        var schema = Enum(names);
+        schema.Description = "A resource: the last segment of its collection's path.";
+        repository.AddDefinition(ResourceName, schema);
+    }
+
+    public static OpenApiSchema Id() => new() { Type = JsonSchemaType.String, Pattern = SlugPattern, MaxLength = Resource.IdMaxLength };
+
+    public static OpenApiSchema Text(int maxLength) => new() { Type = JsonSchemaType.String, MaxLength = maxLength };
+
+    public static OpenApiSchema Cursor() => new()
+    {
+        Type = JsonSchemaType.String, MaxLength = 4096, Pattern = "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$",
+    };
+
+    public static OpenApiSchema Counter(long minimum) => new()
+    {
+        Type = JsonSchemaType.Integer, Format = "int64", Minimum = minimum.ToString(CultureInfo.InvariantCulture), Maximum = MaxCounter,
+    };
+
+    public static OpenApiSchema Enum(IEnumerable<string> values) =>
+        new() { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] };
+
+    /// <summary>A numeric field's schema, with the bounds the validator applies to it.</summary>
+    public static OpenApiSchema Number(Field field)
+    {
+        var integer = field.Type == FieldType.Integer;
+        return new OpenApiSchema
+        {
+            Type = integer ? JsonSchemaType.Integer : JsonSchemaType.Number,
+            Format = integer ? "int64" : "double",
+            Minimum = Bound(field.Minimum) ?? (integer ? long.MinValue.ToString(CultureInfo.InvariantCulture) : null),
+            Maximum = Bound(field.Maximum) ?? (integer ? long.MaxValue.ToString(CultureInfo.InvariantCulture) : null),
+        };
+    }
+
+    public static string? Bound(double value) =>
+        value is double.MinValue or double.MaxValue ? null : value.ToString(CultureInfo.InvariantCulture);
+
+    public static OpenApiParameter Query(string name, string description, OpenApiSchema schema, JsonNode? example = null) =>
+        new() { Name = name, In = ParameterLocation.Query, Description = description, Schema = schema, Example = example };
+
+    /// <summary>A comma-separated list (form style, not exploded), so generated clients take an array.</summary>
+    public static OpenApiParameter List(string name, string description, IOpenApiSchema items, bool required = false, string? example = null) =>
+        new()
+        {
+            Name = name, In = ParameterLocation.Query, Description = description + " Comma-separated.", Required = required,
+            Style = ParameterStyle.Form, Explode = false,
+            Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = items, MaxItems = ListQuery.MaxListValues },
+            Example = example is null ? null : new JsonArray([.. example.Split(',').Select(e => (JsonNode)JsonValue.Create(e))]),
+        };
+}

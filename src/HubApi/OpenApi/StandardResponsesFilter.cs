@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using HubApi.Data;
+using HubApi.Http;
+using HubApi.Query;
+using HubApi.Resources;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace HubApi.OpenApi;
+
+/// <summary>
+/// What every operation shares and its handler cannot declare: the answers any request can get (429 from the rate
+/// limits, 503 from a busy database or the request time-out, 500), the headers of every answer (CORS, ETag, Link,
+/// Retry-After), conditional GETs, an explicit statement that reads are anonymous, and a description and an example
+/// for each problem. Registered last, so it completes what the endpoint metadata and the other filters declared.
+/// </summary>
+public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperationFilter
+{
+    public const string TooManyRequests = "TooManyRequests";
+    public const string ServiceUnavailable = "ServiceUnavailable";
+    public const string InternalServerError = "InternalServerError";
+    public const string InsufficientStorage = "InsufficientStorage";
+    // Shared headers are named as the headers themselves.
+    public const string CorsHeader = "Access-Control-Allow-Origin";
+    public const string ETagHeader = "ETag";
+    public const string LinkHeader = "Link";
+    public const string RetryAfterHeader = "Retry-After";
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        var write = metadata.OfType<WriteEndpoint>().FirstOrDefault();
+        var resource = write?.Resource
+                       ?? metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
+                       ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
+        var document = context.Document;
+
+        // Reads need no key: say so, rather than leave the operation looking forgotten.
+        operation.Security ??= [new OpenApiSecurityRequirement()];
+
+        operation.Responses ??= [];
+        var responses = operation.Responses;
+        responses["429"] = new OpenApiResponseReference(TooManyRequests, document);
+        responses["500"] = new OpenApiResponseReference(InternalServerError, document);
+        responses["503"] = new OpenApiResponseReference(ServiceUnavailable, document);
+        if (write is not null && write.Kind != WriteKind.Delete) responses["507"] = new OpenApiResponseReference(InsufficientStorage, document);
+
+        // Nothing can point at a record of this resource: its delete is never refused with 409.
+        if (write?.Kind == WriteKind.Delete && Referrer(catalog, resource) is null) responses.Remove("409");
+
+        var isGet = context.ApiDescription.HttpMethod == "GET";
+        if (isGet && responses.ContainsKey("304"))
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-None-Match",
+                In = ParameterLocation.Header,
+                Description = "The `ETag` of the copy you hold: when it still matches, the answer is 304 without a body.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 1024, Pattern = Schemas.EntityTagsPattern },
+                Example = JsonValue.Create("\"7a0582dec8d9fe64430156a275e3124f\""),
+            });
+        }
+
+        foreach (var (status, response) in responses)
+        {
+            if (response is not OpenApiResponse concrete) continue;
+            concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            concrete.Headers["Access-Control-Allow-Origin"] = new OpenApiHeaderReference(CorsHeader, document);
+            if (isGet && status is "200" or "304" && operation.OperationId != "StreamChanges")
+                concrete.Headers["ETag"] = new OpenApiHeaderReference(ETagHeader, document);
+            if (isGet && status == "200" && (metadata.OfType<CollectionEndpoint>().Any() || operation.OperationId == "ListChanges"))
+                concrete.Headers["Link"] = new OpenApiHeaderReference(LinkHeader, document);
+            if (status == "304") concrete.Description = "The copy named in `If-None-Match` is current: no body.";
+            if (resource is not null && concrete.Description is "OK" or "Created" or "No Content")
+            {
+                concrete.Description = (status, write?.Kind) switch
+                {
+                    ("201", _) => $"The new {resource.Singular}, as `GET` renders it; its URL in `Location`, its `ETag` for the next write.",
+                    ("204", _) => $"The {resource.Singular} is deleted; the change feed records it.",
+                    ("200", null) => $"The {resource.Singular}.",
+                    _ => $"The {resource.Singular} as written, as `GET` renders it, with its new `ETag`.",
+                };
+            }
+            if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code))
+            {
+                concrete.Description = ProblemDescription(code, write?.Kind, resource) ?? concrete.Description;
+                problem.Example = ProblemExample(code, write?.Kind, resource, catalog);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Who can keep a record from being deleted: a relation of another resource that targets it, or, for sources, the
+    /// citations. With the records that do so in the dataset, for the example.
+    /// </summary>
+    public static (string Resource, string Via, List<string> Ids)? Referrer(ResourceCatalog? catalog, Resource? target)
+    {
+        if (target is null || catalog is null) return null;
+        (string, string, List<string>)? any = null;
+        foreach (var resource in catalog.All)
+        {
+            foreach (var relation in resource.Relations.Where(r => r.Target == target.Name))
+            {
+                var ids = ExampleFilter.Records(resource)
+                    .Where(r => r[relation.Name] is JsonArray many
+                        ? many.Any(v => v?.GetValue<string>() == target.ExampleId)
+                        : r[relation.Name] is JsonValue one && one.GetValue<string>() == target.ExampleId)
+                    .Select(r => r["id"]!.GetValue<string>()).Take(3).ToList();
+                if (ids.Count > 0) return (resource.Name, relation.Name, ids);
+                any ??= (resource.Name, relation.Name, [resource.ExampleId]);
+            }
+        }
+        if (target.Name == Citation.SourceResource)
+        {
+            foreach (var resource in catalog.All.Where(r => r != target))
+            {
+                var ids = ExampleFilter.Records(resource)
+                    .Where(r => r["citations"] is JsonArray citations && citations.Any(c => c?["source"]?.GetValue<string>() == target.ExampleId))
+                    .Select(r => r["id"]!.GetValue<string>()).Take(3).ToList();
+                if (ids.Count > 0) return (resource.Name, "citations", ids);
+            }
+        }
+        return any;
+    }
+
+    private static string? ProblemDescription(int status, WriteKind? kind, Resource? resource) => status switch
+    {
+        400 when kind is not null => "The body is not valid JSON, or not a valid record: `errors` names each property at fault and says what it allows.",
+        400 => "A parameter is not valid: `errors` names each one at fault and says what it allows.",
+        401 => $"No API key in `{ApiKeyAuthentication.Header}`, or one that is unknown or revoked.",
+        403 => $"The API key lacks the `{ApiKeys.WriteScope}` scope.",
+        404 => $"There is no {resource?.Singular ?? "record"} with this id.",
+        409 when kind == WriteKind.Delete => "Other records still point at this one: `references` lists them. Change or delete those first.",
+        409 => "The id is taken, now or by a deleted record: ids are never reused.",
+        412 => "The record has changed since the ETag in `If-Match` was issued: GET it again and reapply the change.",
+        413 => $"The body is larger than {WriteBodies.MaxBodyBytes / 1024} KiB.",
+        415 => "The body is not sent with the media type the operation takes, in UTF-8.",
+        422 => "The `Idempotency-Key` was used before with another body.",
+        428 => "`If-Match` is missing.",
+        _ => null,
+    };
+
+    /// <summary>Problems as the service writes them; the type URIs and titles are ASP.NET Core's defaults.</summary>
+    public static JsonObject ProblemExample(int status, WriteKind? kind = null, Resource? resource = null, ResourceCatalog? catalog = null)
+    {
+        var one = resource?.Singular ?? "firm";
+        var id = resource?.ExampleId ?? "smic";
+        var (section, title, detail) = status switch
+        {
+            400 => ("15.5.1", "One or more validation errors occurred.", null),
+            401 => ("15.5.2", "Unauthorized", "The API key is not valid: it is unknown or revoked."),
+            403 => ("15.5.4", "Forbidden", $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need."),
+            404 => ("15.5.5", "Not Found", $"There is no {one} with id '{id}-2'."),
+            409 when kind == WriteKind.Delete && Referrer(catalog, resource) is var (by, via, ids) =>
+                ("15.5.10", "Conflict", $"The {one} '{id}' is still referenced by {by} {string.Join(", ", ids)} (by {via}). Change or delete those first."),
+            409 => ("15.5.10", "Conflict", $"A {one} with id '{id}' exists already: give another id."),
+            412 => ("15.5.13", "Precondition Failed", $"The {one} '{id}' has changed since that ETag was issued: GET it again and reapply the change."),
+            413 => ("15.5.14", "Content Too Large", $"The body must be at most {WriteBodies.MaxBodyBytes / 1024} KiB."),
+            415 => ("15.5.16", "Unsupported Media Type", $"Send the body as {WriteBodies.JsonMediaType}, in UTF-8."),
+            422 => ("15.5.21", "Unprocessable Entity", "This Idempotency-Key was used with another request; use a new key for a new request."),
+            428 => (null, "Precondition Required", $"Send If-Match with the {one}'s current ETag (from GET or the last write), or * for any version."),
+            429 => (null, null, "Too many requests; retry after the number of seconds in Retry-After."),
+            500 => ("15.6.1", "An error occurred while processing your request.", null),
+            503 => ("15.6.4", "Service Unavailable", "The database is busy; retry shortly."),
+            507 => (null, null, "The database has no room left for this write."),
+            _ => (null, null, null),
+        };
+        var example = new JsonObject();
+        if (section is not null) example["type"] = $"https://tools.ietf.org/html/rfc9110#section-{section}";
+        if (title is not null) example["title"] = title;
+        example["status"] = status;
+        if (detail is not null) example["detail"] = detail;
+        if (status == 400)
+        {
+            example["errors"] = kind is null
+                ? new JsonObject { ["limit"] = new JsonArray("limit must be a whole number from 1 to 100.") }
+                : new JsonObject { ["name"] = new JsonArray("name is required.") };
+        }
+        if (status == 409 && kind == WriteKind.Delete && Referrer(catalog, resource) is var (resourceName, relation, referrers))
+        {
+            example["references"] = new JsonArray(new JsonObject
+            {
+                ["resource"] = resourceName, ["via"] = relation,
+                ["ids"] = new JsonArray([.. referrers.Select(r => (JsonNode)JsonValue.Create(r))]), ["more"] = false,
+            });
+        }
+        example["traceId"] = "0af7651916cd43dd8448eb211c80319c";
+        return example;
+    }
+}
