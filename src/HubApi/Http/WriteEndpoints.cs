@@ -38,7 +38,7 @@ public static class WriteEndpoints
                 $"and `ETag`. With an `Idempotency-Key`, a retry of the same request within {Idempotency.Lifetime.TotalHours:0} hours " +
                 "gets the first response again instead of creating twice.")
             .Describe(resource, WriteKind.Create)
-            .Produces(StatusCodes.Status201Created, resource.RecordType)
+            .Produces(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
@@ -50,7 +50,7 @@ public static class WriteEndpoints
                 $"must be the URL's. Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record as {item} " +
                 "renders it and its new `ETag`.")
             .Describe(resource, WriteKind.Replace)
-            .Produces(StatusCodes.Status200OK, resource.RecordType)
+            .Produces(StatusCodes.Status200OK)
             .ProducesProblems(ChangeProblems);
 
         writes.MapPatch("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Patch(id, http, store, cache, resource, validator))
@@ -61,7 +61,7 @@ public static class WriteEndpoints
                 "replace, `null` clears, the rest stay; lists are replaced whole. The result is validated as a full record. " +
                 $"Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record and its new `ETag`.")
             .Describe(resource, WriteKind.Patch)
-            .Produces(StatusCodes.Status200OK, resource.RecordType)
+            .Produces(StatusCodes.Status200OK)
             .ProducesProblems(ChangeProblems);
 
         writes.MapDelete("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Delete(id, http, store, cache, resource))

@@ -41,14 +41,12 @@ public static class OpenApiSetup
                 Description = "This deployment, whichever it is (local, staging or production): the host serving this document.",
                 Extensions = new Dictionary<string, IOpenApiExtension> { ["x-internal"] = new JsonNodeExtension(JsonValue.Create(false)) },
             });
+            o.OperationFilter<RecordResponsesFilter>(); // first: the others add to the responses it declares
             o.OperationFilter<QueryLanguageFilter>();
             o.OperationFilter<WriteOperationFilter>();
             o.OperationFilter<OperationDocsFilter>();
             o.OperationFilter<StandardResponsesFilter>(); // last: it completes what the others declared
             o.SchemaFilter<BoundsFilter>();
-            o.SchemaFilter<ExampleFilter>();
-            o.SchemaFilter<RelationFilter>();
-            o.SchemaFilter<RecordSchemaFilter>();
             o.SchemaFilter<SharedSchemaFilter>();
             o.SchemaFilter<ProblemSchemaFilter>();
             o.DocumentFilter<ComponentsFilter>();

@@ -77,7 +77,7 @@ public sealed class QueryLanguageFilter : IOperationFilter
 
     /// <summary>A word of the example record's name: Swagger UI pre-fills it, and the search then finds that record.</summary>
     private static string SearchExample(Resource r) =>
-        ExampleFilter.Example(r)?["name"]?.GetValue<string>().Split(' ', '-', '(', ')').FirstOrDefault(w => w.Length >= 4 && w.All(char.IsLetter))?.ToLowerInvariant()
+        Examples.Example(r)?["name"]?.GetValue<string>().Split(' ', '-', '(', ')').FirstOrDefault(w => w.Length >= 4 && w.All(char.IsLetter))?.ToLowerInvariant()
         ?? r.ExampleId.Split('-')[0];
 
     /// <summary>An enum kept once under components, so that generated clients name its type.</summary>
@@ -105,31 +105,25 @@ public sealed class QueryLanguageFilter : IOperationFilter
             Schemas.Text(ListQuery.MaxSearchLength), searchExample ? JsonValue.Create(SearchExample(r)) : null));
         foreach (var field in r.Filters)
         {
+            var description = field.FilterDescription ?? field.Description;
             switch (field.Type)
             {
                 case FieldType.Boolean:
-                    operation.Parameters.Add(Schemas.Query(field.Name, field.Description, new OpenApiSchema { Type = JsonSchemaType.Boolean }));
+                    operation.Parameters.Add(Schemas.Query(field.Name, description, new OpenApiSchema { Type = JsonSchemaType.Boolean }));
                     break;
                 case FieldType.Integer or FieldType.Number:
-                    operation.Parameters.Add(Schemas.Query(field.Range.Low, $"At least this {field.Name}. {field.Description}", Schemas.Number(field)));
-                    operation.Parameters.Add(Schemas.Query(field.Range.High, $"At most this {field.Name}. {field.Description}", Schemas.Number(field)));
+                    operation.Parameters.Add(Schemas.Query(field.Range.Low, $"At least this {field.Name}. {description}", Schemas.Number(field)));
+                    operation.Parameters.Add(Schemas.Query(field.Range.High, $"At most this {field.Name}. {description}", Schemas.Number(field)));
                     break;
                 default:
-                    operation.Parameters.Add(Schemas.List(field.Name, field.Description + " Any of these values.",
-                        field.Values is null ? Schemas.Text(field.MaxLength) : ValuesSchema(r, field, context)));
+                    // Fixed values are the record property's own named type, so the filter and the record share it.
+                    operation.Parameters.Add(Schemas.List(field.Name, description + " Any of these values.",
+                        field.Values is null ? Schemas.Text(field.MaxLength) : ResourceSchemas.For(context).Values(r, field)));
                     break;
             }
         }
         foreach (var relation in r.Relations)
-            operation.Parameters.Add(Schemas.List(relation.FilterName, $"{relation.Description} Any of these ids.", Schemas.Id()));
-    }
-
-    /// <summary>The C# enum behind a field with fixed values (a service's area), so the filter and the record share its type.</summary>
-    private static IOpenApiSchema ValuesSchema(Resource r, Field field, OperationFilterContext context)
-    {
-        var property = r.RecordType.GetProperty(char.ToUpperInvariant(field.Name[0]) + field.Name[1..])?.PropertyType;
-        var type = property is null ? null : Nullable.GetUnderlyingType(property) ?? property;
-        return type is { IsEnum: true } ? context.SchemaGenerator.GenerateSchema(type, context.SchemaRepository) : Schemas.Enum(field.Values!);
+            operation.Parameters.Add(Schemas.List(relation.FilterName, $"{relation.FilterDescription} Any of these ids.", Schemas.Id()));
     }
 
     /// <summary>One property per facet, so that generated clients read <c>facets.zone</c> rather than a dictionary.</summary>

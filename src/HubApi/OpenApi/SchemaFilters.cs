@@ -17,7 +17,7 @@ public sealed class BoundsFilter : ISchemaFilter
     {
         if (schema is not OpenApiSchema concrete) return;
         var type = Nullable.GetUnderlyingType(context.Type) ?? context.Type;
-        if (type == typeof(DateTime) || type == typeof(DateTimeOffset)) concrete.MaxLength ??= 40;
+        if (type == typeof(DateTime) || type == typeof(DateTimeOffset)) concrete.MaxLength ??= Schemas.TimestampMaxLength;
         else if (type == typeof(int))
         {
             concrete.Minimum ??= int.MinValue.ToString(CultureInfo.InvariantCulture);
@@ -31,7 +31,7 @@ public sealed class BoundsFilter : ISchemaFilter
     }
 }
 
-/// <summary>The shared records' constraints: pages, facet counts, citations and the change feed.</summary>
+/// <summary>The shared records' constraints: facet counts, citations and the change feed.</summary>
 public sealed class SharedSchemaFilter(ResourceCatalog catalog) : ISchemaFilter
 {
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
@@ -42,14 +42,7 @@ public sealed class SharedSchemaFilter(ResourceCatalog catalog) : ISchemaFilter
             if (properties.TryGetValue(name, out var found) && found is OpenApiSchema property) change(property);
         }
         var type = context.Type;
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Page<>))
-        {
-            concrete.Required = new HashSet<string>(["items", "next"]);
-            Set("items", p => p.MaxItems = ListQuery.MaxLimit);
-            Set("next", p => { p.MaxLength = 4096; p.Pattern = Schemas.Cursor().Pattern; });
-            Set("total", p => { p.Minimum = "0"; p.Maximum = Schemas.MaxCounter; });
-        }
-        else if (type == typeof(ChangePage))
+        if (type == typeof(ChangePage))
         {
             concrete.Required = new HashSet<string>(["items", "next"]);
             Set("items", p => p.MaxItems = ChangesQueryValidator.MaxLimit);

@@ -35,6 +35,11 @@ public static class Schemas
 
     public static OpenApiSchema Text(int maxLength) => new() { Type = JsonSchemaType.String, MaxLength = maxLength };
 
+    /// <summary>An ISO 8601 timestamp leaves room for any precision and offset within this length.</summary>
+    public const int TimestampMaxLength = 40;
+
+    public static OpenApiSchema Timestamp() => new() { Type = JsonSchemaType.String, Format = "date-time", MaxLength = TimestampMaxLength };
+
     public static OpenApiSchema Cursor() => new()
     {
         Type = JsonSchemaType.String, MaxLength = 4096, Pattern = "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$",

@@ -104,7 +104,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         {
             foreach (var relation in resource.Relations.Where(r => r.Target == target.Name))
             {
-                var ids = ExampleFilter.Records(resource)
+                var ids = Examples.Records(resource)
                     .Where(r => r[relation.Name] is JsonArray many
                         ? many.Any(v => v?.GetValue<string>() == target.ExampleId)
                         : r[relation.Name] is JsonValue one && one.GetValue<string>() == target.ExampleId)
@@ -117,7 +117,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         {
             foreach (var resource in catalog.All.Where(r => r != target))
             {
-                var ids = ExampleFilter.Records(resource)
+                var ids = Examples.Records(resource)
                     .Where(r => r["citations"] is JsonArray citations && citations.Any(c => c?["source"]?.GetValue<string>() == target.ExampleId))
                     .Select(r => r["id"]!.GetValue<string>()).Take(3).ToList();
                 if (ids.Count > 0) return (resource.Name, "citations", ids);

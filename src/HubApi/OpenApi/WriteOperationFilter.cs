@@ -49,7 +49,7 @@ public sealed class WriteOperationFilter : IOperationFilter
                 Description = $"The {resource.Singular}'s writable properties, at most {WriteBodies.MaxBodyBytes / 1024} KiB.",
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
-                    [WriteBodies.JsonMediaType] = new() { Schema = context.SchemaGenerator.GenerateSchema(resource.InputType, context.SchemaRepository) },
+                    [WriteBodies.JsonMediaType] = new() { Schema = ResourceSchemas.For(context).Input(resource) },
                 },
             };
         }
@@ -59,7 +59,10 @@ public sealed class WriteOperationFilter : IOperationFilter
             {
                 Required = true,
                 Description = $"A JSON merge patch of the {resource.Singular}, at most {WriteBodies.MaxBodyBytes / 1024} KiB.",
-                Content = new Dictionary<string, OpenApiMediaType> { [WriteBodies.MergePatchMediaType] = new() { Schema = PatchSchema(context, resource) } },
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [WriteBodies.MergePatchMediaType] = new() { Schema = ResourceSchemas.For(context).Patch(resource) },
+                },
             };
         }
 
@@ -77,25 +80,5 @@ public sealed class WriteOperationFilter : IOperationFilter
                 };
             }
         }
-    }
-
-    /// <summary>The input schema without required properties: a merge patch names only what changes.</summary>
-    private static IOpenApiSchema PatchSchema(OperationFilterContext context, Resource resource)
-    {
-        var id = resource.SingularTitle + "Patch";
-        if (!context.SchemaRepository.Schemas.ContainsKey(id))
-        {
-            context.SchemaGenerator.GenerateSchema(resource.InputType, context.SchemaRepository);
-            var input = (OpenApiSchema)context.SchemaRepository.Schemas[resource.InputType.Name];
-            context.SchemaRepository.AddDefinition(id, new OpenApiSchema
-            {
-                Type = JsonSchemaType.Object,
-                Description = $"A JSON merge patch (RFC 7396) of a {resource.Singular}: any of its writable properties; `null` clears one.",
-                Properties = new Dictionary<string, IOpenApiSchema>(input.Properties ?? new Dictionary<string, IOpenApiSchema>()),
-                AdditionalPropertiesAllowed = false,
-                Example = new JsonObject { ["description"] = $"A corrected description of the {resource.Singular}." },
-            });
-        }
-        return new OpenApiSchemaReference(id, context.Document);
     }
 }

@@ -13,12 +13,17 @@ public sealed record Field(string Name, string Column, FieldType Type)
     public bool Filterable { get; init; }
     /// <summary>Allowed values, for categories such as a service's area.</summary>
     public string[]? Values { get; init; }
+    /// <summary>What the <see cref="Values"/> stand for, as the named type of the values says it.</summary>
+    public string? ValuesDescription { get; init; }
     public int MaxLength { get; init; } = 2000;
     public double Minimum { get; init; } = double.MinValue;
     public double Maximum { get; init; } = double.MaxValue;
     /// <summary>Names of the range parameters, e.g. ("deadlineFrom", "deadlineTo").</summary>
     public (string Low, string High)? RangeNames { get; init; }
+    /// <summary>What the field holds, as its property in records and write bodies says it.</summary>
     public string Description { get; init; } = "";
+    /// <summary>What the field's filter parameters say of it, where that differs from <see cref="Description"/>.</summary>
+    public string? FilterDescription { get; init; }
 
     public (string Low, string High) Range => RangeNames ?? (Name + "Min", Name + "Max");
 }
@@ -37,33 +42,44 @@ public sealed record Relation(string Name, string Target, string FilterName)
     public string? JoinTable { get; init; }
     public string? OwnColumn { get; init; }
     public string? OtherColumn { get; init; }
+    /// <summary>What the property holds: the id, or the ids, of the related records.</summary>
     public string Description { get; init; } = "";
+    /// <summary>What the relation's filter parameter says of the related records.</summary>
+    public string FilterDescription { get; init; } = "";
 
     public bool Many => JoinTable is not null;
 
-    public static Relation ToOne(string name, string target, string column, string description) =>
-        new(name, target, name) { Column = column, Description = description };
+    public static Relation ToOne(string name, string target, string column, string description, string filterDescription) =>
+        new(name, target, name) { Column = column, Description = description, FilterDescription = filterDescription };
 
     public static Relation ToMany(string name, string target, string filterName, string joinTable,
-        string ownColumn, string otherColumn, string description) =>
+        string ownColumn, string otherColumn, string description, string filterDescription) =>
         new(name, target, filterName)
         {
-            JoinTable = joinTable, OwnColumn = ownColumn, OtherColumn = otherColumn, Description = description,
+            JoinTable = joinTable, OwnColumn = ownColumn, OtherColumn = otherColumn,
+            Description = description, FilterDescription = filterDescription,
         };
 }
 
 /// <summary>
-/// Everything the shared machinery needs to know about one resource: its table, its typed record
-/// (the contract), and which fields and relations can be filtered, sorted, selected and included.
+/// Everything the shared machinery needs to know about one resource, and the only description of it: its table, its
+/// fields and relations (what can be filtered, sorted, selected and included) and their docs. The OpenAPI schemas of
+/// its records, write bodies and pages are built from it.
 /// </summary>
 public sealed class Resource
 {
     public required string Name { get; init; }
     public required string Singular { get; init; }
-    public required Type RecordType { get; init; }
-    /// <summary>The typed body of POST and PUT: the writable properties only (the request schema).</summary>
-    public required Type InputType { get; init; }
+    /// <summary>What the collection holds (the tag's and the list's description).</summary>
     public required string Description { get; init; }
+    /// <summary>What one record is (the record schema's description).</summary>
+    public required string RecordDescription { get; init; }
+    /// <summary>What `name` holds, where it is not "The {singular}'s name." (a target's title).</summary>
+    public string? NameDescription { get; init; }
+    /// <summary>What `citations` hold, where not "Quotes from the sources that support this record." (a source's own fields).</summary>
+    public string? CitationsDescription { get; init; }
+    /// <summary>What a write body is, where it is not "A {singular} as POST and PUT write it; ...".</summary>
+    public string? InputDescription { get; init; }
     public required string ExampleId { get; init; }
     /// <summary>
     /// A number unique among the resources and part of the stored data (the search index numbers its rows by it):
