@@ -24,5 +24,8 @@ public static class Catalog
         ProjectsApi.Resource,
         FacilitiesApi.Resource,
         ServicesApi.Resource,
-        IndicatorsApi.Resource);
+        IndicatorsApi.Resource)
+    {
+        Example = FirmsApi.Resource,
+    };
 }

@@ -33,6 +33,7 @@ public static class ChangesApi
         group.MapGet("", List)
             .ValidateQuery(new ChangesQueryValidator(resources, stream: false))
             .WithName("ListChanges")
+            .WithMetadata(new FeedEndpoint(Stream: false))
             .WithSummary("List changes")
             .WithDescription(
                 "Every create, update and delete, in commit order, for partners to sync from: start with `after=0`, apply the items, " +
@@ -46,6 +47,7 @@ public static class ChangesApi
             .ValidateQuery(new ChangesQueryValidator(resources, stream: true))
             .DisableRequestTimeout() // a stream stays open for as long as the client listens
             .WithName("StreamChanges")
+            .WithMetadata(new FeedEndpoint(Stream: true))
             .WithSummary("Stream changes")
             .WithDescription(
                 "The change feed as Server-Sent Events: each event has `id:` the change's `seq`, `event:` its op (created, updated, deleted) " +

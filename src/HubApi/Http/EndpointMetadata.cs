@@ -15,3 +15,6 @@ public enum WriteKind { Create, Replace, Patch, Delete }
 
 /// <summary>Endpoint metadata: a write operation of a resource.</summary>
 public sealed record WriteEndpoint(Resource Resource, WriteKind Kind);
+
+/// <summary>Endpoint metadata: the change feed, as pages or as a stream of events.</summary>
+public sealed record FeedEndpoint(bool Stream);

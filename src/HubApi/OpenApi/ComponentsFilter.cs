@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-using HubApi.Data;
-using HubApi.Http;
-using HubApi.Query;
 using HubApi.Resources;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
@@ -54,7 +49,7 @@ public sealed class ComponentsFilter(ResourceCatalog catalog) : IDocumentFilter
                 Headers = headers,
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
-                    ["application/problem+json"] = new() { Schema = problem, Example = StandardResponsesFilter.ProblemExample(status) },
+                    ["application/problem+json"] = new() { Schema = problem, Example = StandardResponsesFilter.ProblemExample(status, catalog) },
                 },
             };
         }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using HubApi.Data;
-using HubApi.Http;
 using HubApi.Query;
 using HubApi.Resources;
 using Microsoft.AspNetCore.Mvc;
@@ -58,7 +56,7 @@ public sealed class SharedSchemaFilter(ResourceCatalog catalog) : ISchemaFilter
             Set("id", p => { p.Pattern = Schemas.SlugPattern; p.MaxLength = Resource.IdMaxLength; });
             concrete.Example = new JsonObject
             {
-                ["seq"] = 28, ["resource"] = "firms", ["id"] = "smic", ["op"] = "updated", ["version"] = 2, ["at"] = "2026-01-01T00:00:00.000Z",
+                ["seq"] = 28, ["resource"] = catalog.Example.Name, ["id"] = catalog.Example.ExampleId, ["op"] = "updated", ["version"] = 2, ["at"] = "2026-01-01T00:00:00.000Z",
             };
         }
         else if (type == typeof(FacetCount))

@@ -1,10 +1,7 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using HubApi.Data;
 using HubApi.Http;
-using HubApi.Query;
 using HubApi.Resources;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -31,6 +28,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        var feed = metadata.OfType<FeedEndpoint>().FirstOrDefault();
         var write = metadata.OfType<WriteEndpoint>().FirstOrDefault();
         var resource = write?.Resource
                        ?? metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
@@ -69,9 +67,9 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             if (response is not OpenApiResponse concrete) continue;
             concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
             concrete.Headers["Access-Control-Allow-Origin"] = new OpenApiHeaderReference(CorsHeader, document);
-            if (isGet && status is "200" or "304" && operation.OperationId != "StreamChanges")
+            if (isGet && status is "200" or "304" && feed is not { Stream: true })
                 concrete.Headers["ETag"] = new OpenApiHeaderReference(ETagHeader, document);
-            if (isGet && status == "200" && (metadata.OfType<CollectionEndpoint>().Any() || operation.OperationId == "ListChanges"))
+            if (isGet && status == "200" && (metadata.OfType<CollectionEndpoint>().Any() || feed is { Stream: false }))
                 concrete.Headers["Link"] = new OpenApiHeaderReference(LinkHeader, document);
             if (status == "304") concrete.Description = "The copy named in `If-None-Match` is current: no body.";
             if (resource is not null && concrete.Description is "OK" or "Created" or "No Content")
@@ -87,7 +85,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code))
             {
                 concrete.Description = ProblemDescription(code, write?.Kind, resource) ?? concrete.Description;
-                problem.Example = ProblemExample(code, write?.Kind, resource, catalog);
+                problem.Example = ProblemExample(code, catalog, write?.Kind, resource);
             }
         }
     }
@@ -96,9 +94,9 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
     /// Who can keep a record from being deleted: a relation of another resource that targets it, or, for sources, the
     /// citations. With the records that do so in the dataset, for the example.
     /// </summary>
-    public static (string Resource, string Via, List<string> Ids)? Referrer(ResourceCatalog? catalog, Resource? target)
+    public static (string Resource, string Via, List<string> Ids)? Referrer(ResourceCatalog catalog, Resource? target)
     {
-        if (target is null || catalog is null) return null;
+        if (target is null) return null;
         (string, string, List<string>)? any = null;
         foreach (var resource in catalog.All)
         {
@@ -144,10 +142,10 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
     };
 
     /// <summary>Problems as the service writes them; the type URIs and titles are ASP.NET Core's defaults.</summary>
-    public static JsonObject ProblemExample(int status, WriteKind? kind = null, Resource? resource = null, ResourceCatalog? catalog = null)
+    public static JsonObject ProblemExample(int status, ResourceCatalog catalog, WriteKind? kind = null, Resource? resource = null)
     {
-        var one = resource?.Singular ?? "firm";
-        var id = resource?.ExampleId ?? "smic";
+        var one = (resource ?? catalog.Example).Singular;
+        var id = (resource ?? catalog.Example).ExampleId;
         var (section, title, detail) = status switch
         {
             400 => ("15.5.1", "One or more validation errors occurred.", null),

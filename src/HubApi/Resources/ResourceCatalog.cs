@@ -28,6 +28,9 @@ public sealed class ResourceCatalog
 
     public IReadOnlyList<Resource> All { get; }
 
+    /// <summary>The resource whose example record illustrates what is not tied to one resource (a problem, a change).</summary>
+    public required Resource Example { get; init; }
+
     public Resource? Get(string name) => byName.GetValueOrDefault(name);
 
     /// <summary>The resource whose records every citation points at.</summary>
