@@ -21,7 +21,7 @@ public static class WriteEndpoints
 {
     public static RouteGroupBuilder MapWrites(this RouteGroupBuilder group, Resource resource, ResourceCatalog catalog)
     {
-        var validator = new RecordValidator(resource, catalog.Sources);
+        var validator = RecordValidator.For(resource, catalog.Sources);
         var writes = group.MapGroup("")
             .RequireAuthorization(ApiKeyAuthentication.WritePolicy)
             .RequireCors(HttpServices.WriteCorsPolicy);
@@ -201,7 +201,7 @@ public static class WriteEndpoints
     }
 
     private static ValidationResult Validate(RecordValidator validator, JsonObject record, string? routeId, IRecordSource records) =>
-        validator.Validate(new RecordCandidate(record, routeId, records.Exists));
+        validator.ValidateAll(new RecordCandidate(record, routeId) { Exists = records.Exists });
 
     private static JsonBody Render(Resource resource, Row row) => JsonBody.Render(w => RecordJson.WriteRecord(w, resource, row));
 
