@@ -301,6 +301,9 @@ public sealed class WriteTests : WriteTest
         Assert.True((await owned.AssertProblem(HttpStatusCode.BadRequest))["errors"]!.AsObject().ContainsKey("version"));
         using var unknown = await Patch(url, """{"colour":"red"}""", "*");
         Assert.True((await unknown.AssertProblem(HttpStatusCode.BadRequest))["errors"]!.AsObject().ContainsKey("colour"));
+        // Even as null, which clears nothing: a firm has no such property to clear.
+        using var unknownNull = await Patch(url, """{"colour":null}""", "*");
+        Assert.True((await unknownNull.AssertProblem(HttpStatusCode.BadRequest))["errors"]!.AsObject().ContainsKey("colour"));
         using var bad = await Patch(url, """{"industries":["nope"]}""", "*");
         Assert.True((await bad.AssertProblem(HttpStatusCode.BadRequest))["errors"]!.AsObject().ContainsKey("industries[0]"));
         using var moved = await Patch(url, """{"id":"smic-2"}""", "*");

@@ -63,10 +63,10 @@ public static class WriteBodies
     }
 
     /// <summary>Reads at most <see cref="MaxBodyBytes"/>: a larger body is refused without being read to its end.</summary>
-    public static async Task<(byte[] Body, ProblemHttpResult? Problem)> ReadBody(HttpRequest request)
+    public static async Task<(ReadOnlyMemory<byte> Body, ProblemHttpResult? Problem)> ReadBody(HttpRequest request)
     {
         ProblemHttpResult TooLarge() => Problem(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {MaxBodyBytes / 1024} KiB.", title: "Content Too Large");
-        if (request.ContentLength > MaxBodyBytes) return ([], TooLarge());
+        if (request.ContentLength > MaxBodyBytes) return (default, TooLarge());
         // One byte more than the body may be, to tell a body that is too large; no more than its declared length needs.
         var buffer = new byte[(int)Math.Min(request.ContentLength ?? MaxBodyBytes, MaxBodyBytes) + 1];
         var length = 0;
@@ -82,12 +82,12 @@ public static class WriteBodies
         catch (BadHttpRequestException e)
         {
             // The client stopped sending mid-body (or sent a malformed chunk): its mistake, answered as such, not a server error.
-            return ([], Problem(e.StatusCode, $"The request body could not be read: {e.Message}"));
+            return (default, Problem(e.StatusCode, $"The request body could not be read: {e.Message}"));
         }
-        return length > MaxBodyBytes ? ([], TooLarge()) : (buffer[..length], null);
+        return length > MaxBodyBytes ? (default, TooLarge()) : (buffer.AsMemory(0, length), null);
     }
 
-    public static ProblemHttpResult? Parse(byte[] body, string singular, out JsonObject record)
+    public static ProblemHttpResult? Parse(ReadOnlySpan<byte> body, string singular, out JsonObject record)
     {
         record = [];
         JsonNode? node;

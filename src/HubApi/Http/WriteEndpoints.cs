@@ -1,7 +1,5 @@
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using FluentValidation.Results;
 using HubApi.Data;
 using HubApi.Query;
 using HubApi.Resources;
@@ -21,7 +19,7 @@ public static class WriteEndpoints
 {
     public static RouteGroupBuilder MapWrites(this RouteGroupBuilder group, Resource resource, ResourceCatalog catalog)
     {
-        var validator = new RecordValidator(resource, catalog.Sources);
+        var validator = RecordValidator.For(resource, catalog.Sources);
         var writes = group.MapGroup("")
             .RequireAuthorization(ApiKeyAuthentication.WritePolicy)
             .RequireCors(HttpServices.WriteCorsPolicy);
@@ -30,6 +28,7 @@ public static class WriteEndpoints
         var item = $"`GET /v1/{resource.Name}/{{id}}`";
 
         writes.MapPost("", (HttpContext http, IStore store, ResponseCache cache) => Create(http, store, cache, resource, validator))
+            .ValidateBody(validator, resource, WriteKind.Create)
             .WithName("Create" + title)
             .WithSummary($"Create a {one}")
             .WithDescription(
@@ -43,6 +42,7 @@ public static class WriteEndpoints
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
         writes.MapPut("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Replace(id, http, store, cache, resource, validator))
+            .ValidateBody(validator, resource, WriteKind.Replace)
             .WithName("Replace" + title)
             .WithSummary($"Replace a {one}")
             .WithDescription(
@@ -54,6 +54,7 @@ public static class WriteEndpoints
             .ProducesProblems(ChangeProblems);
 
         writes.MapPatch("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Patch(id, http, store, cache, resource, validator))
+            .ValidateBody(validator, resource, WriteKind.Patch)
             .WithName("Patch" + title)
             .WithSummary($"Change part of a {one}")
             .WithDescription(
@@ -82,24 +83,10 @@ public static class WriteEndpoints
         HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator)
     {
         var request = http.Request;
-        if (RequireMediaType(request, JsonMediaType) is { } unsupported) return unsupported;
-        string? key = null;
-        if (request.Headers.TryGetValue(Idempotency.Header, out var keyValue))
-        {
-            key = keyValue.ToString();
-            if (Idempotency.Check(key) is { } error) return Invalid(Idempotency.Header, error);
-        }
-        var (body, problem) = await ReadBody(request);
-        if (problem is not null) return problem;
-        if (Parse(body, resource.Singular, out var record) is { } malformed) return malformed;
-        if (record["id"] is null && record["name"] is JsonValue name && name.GetValueKind() == JsonValueKind.String
-            && Ids.From(name.GetValue<string>()) is { } slug)
-        {
-            record["id"] = slug;
-        }
-
+        var (body, record) = BodyValidation.Validated(http);
+        var key = request.Headers.TryGetValue(Idempotency.Header, out var keyValue) ? keyValue.ToString() : null;
         var owner = http.User.FindFirstValue(ClaimTypes.NameIdentifier)!;
-        var requestHash = key is null ? null : Idempotency.RequestHash(request, body);
+        var requestHash = key is null ? null : Idempotency.RequestHash(request, body.Span);
         await using var write = await store.BeginWriteAsync(http.RequestAborted);
         if (key is not null && write.FindResponse(owner, key, DateTime.UtcNow - Idempotency.Lifetime) is { } stored)
         {
@@ -110,7 +97,8 @@ public static class WriteEndpoints
                     "use a new key for a new request.");
         }
 
-        var validation = Validate(validator, record, null, write);
+        // The body passed every other rule in BodyValidation; what it refers to must exist as this transaction sees it.
+        var validation = validator.ValidateReferences(new RecordCandidate(record, null) { Exists = write.Exists });
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var id = record["id"]!.GetValue<string>();
         if (write.Exists(resource, id))
@@ -129,17 +117,12 @@ public static class WriteEndpoints
         string id, HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator)
     {
         var request = http.Request;
-        if (RequireMediaType(request, JsonMediaType) is { } unsupported) return unsupported;
-        if (request.Headers.IfMatch.ToString() is not { Length: > 0 } ifMatch) return PreconditionRequired(resource);
-        var (body, problem) = await ReadBody(request);
-        if (problem is not null) return problem;
-        if (Parse(body, resource.Singular, out var record) is { } malformed) return malformed;
-        if (record["id"] is null) record["id"] = id;
+        var record = BodyValidation.Validated(http).Record;
 
         await using var write = await store.BeginWriteAsync(http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
         if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
-        var validation = Validate(validator, record, id, write);
+        var validation = validator.ValidateReferences(new RecordCandidate(record, id) { Exists = write.Exists });
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
         write.Update(resource, id, record, current);
@@ -152,11 +135,7 @@ public static class WriteEndpoints
         string id, HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator)
     {
         var request = http.Request;
-        if (RequireMediaType(request, MergePatchMediaType) is { } unsupported) return unsupported;
-        if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
-        var (body, problem) = await ReadBody(request);
-        if (problem is not null) return problem;
-        if (Parse(body, resource.Singular, out var patch) is { } malformed) return malformed;
+        var patch = BodyValidation.Validated(http).Record;
 
         await using var write = await store.BeginWriteAsync(http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
@@ -165,11 +144,11 @@ public static class WriteEndpoints
 
         var record = JsonNode.Parse(rendered.Body)!.AsObject();
         foreach (var name in Resource.ServerOwned) record.Remove(name);
+        // BodyValidation refused a patch naming a server-owned property (even as null, which the merge would drop
+        // silently) and checked the members it names; the merged record must still be valid as a whole.
         MergePatch.Apply(record, patch);
-        // Naming a server-owned property is refused even as null, which the merge alone would drop silently.
-        foreach (var name in Resource.ServerOwned.Where(patch.ContainsKey)) record[name] = patch[name]?.DeepClone();
         if (record["id"] is null) record["id"] = id;
-        var validation = Validate(validator, record, id, write);
+        var validation = validator.ValidateAll(new RecordCandidate(record, id) { Exists = write.Exists });
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
         write.Update(resource, id, record, current);
@@ -199,9 +178,6 @@ public static class WriteEndpoints
         write.Complete(cache.Changes(resource, id, current, null));
         return TypedResults.NoContent();
     }
-
-    private static ValidationResult Validate(RecordValidator validator, JsonObject record, string? routeId, IRecordSource records) =>
-        validator.Validate(new RecordCandidate(record, routeId, records.Exists));
 
     private static JsonBody Render(Resource resource, Row row) => JsonBody.Render(w => RecordJson.WriteRecord(w, resource, row));
 
