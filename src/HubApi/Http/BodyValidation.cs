@@ -34,7 +34,7 @@ public sealed class BodyValidation(RecordValidator validator, Resource resource,
         else if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
         var (body, problem) = await ReadBody(request);
         if (problem is not null) return problem;
-        if (Parse(body.Span, resource.Singular, out var record) is { } malformed) return malformed;
+        if (Parse(body.Span, resource.Indefinite, out var record) is { } malformed) return malformed;
 
         // A record's id when the body has none: the URL's (PUT), or one derived from the name (POST); a patch keeps the record's.
         var routeId = request.RouteValues["id"] as string;

@@ -36,7 +36,7 @@ public static class ResourceEndpoints
 
         group.MapGet("/{id}", (string id, IStore store) => Get(id, store, resource))
             .WithName("Get" + resource.SingularTitle)
-            .WithSummary($"Get a {resource.Singular}")
+            .WithSummary($"Get {resource.Indefinite}")
             .WithDescription($"One {resource.Singular} by its id, with its citations.")
             .WithMetadata(new ItemEndpoint(resource))
             .Produces(StatusCodes.Status200OK)
@@ -55,7 +55,7 @@ public static class ResourceEndpoints
                 List(http, store, child, new Scope(relation, id), parent))
             .ValidateQuery(new ListQueryValidator(child))
             .WithName($"List{parent.SingularTitle}{child.Title}")
-            .WithSummary($"List the {child.Name} of a {parent.Singular}")
+            .WithSummary($"List the {child.Name} of {parent.Indefinite}")
             .WithDescription($"The {child.Name} whose `{relation.Name}` includes the {parent.Singular}; the same query language as `GET /v1/{child.Name}`.")
             .WithTags(parent.Title)
             .WithMetadata(new CollectionEndpoint(child, parent))

@@ -87,7 +87,7 @@ public static class WriteBodies
         return length > MaxBodyBytes ? (default, TooLarge()) : (buffer.AsMemory(0, length), null);
     }
 
-    public static ProblemHttpResult? Parse(ReadOnlySpan<byte> body, string singular, out JsonObject record)
+    public static ProblemHttpResult? Parse(ReadOnlySpan<byte> body, string indefinite, out JsonObject record)
     {
         record = [];
         JsonNode? node;
@@ -99,7 +99,7 @@ public static class WriteBodies
         {
             return Problem(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}");
         }
-        if (node is not JsonObject parsed) return Problem(StatusCodes.Status400BadRequest, $"The body must be a JSON object: a {singular}.");
+        if (node is not JsonObject parsed) return Problem(StatusCodes.Status400BadRequest, $"The body must be a JSON object: {indefinite}.");
         record = parsed;
         return null;
     }

@@ -30,9 +30,9 @@ public static class WriteEndpoints
         writes.MapPost("", (HttpContext http, IStore store, ResponseCache cache) => Create(http, store, cache, resource, validator))
             .ValidateBody(validator, resource, WriteKind.Create)
             .WithName("Create" + title)
-            .WithSummary($"Create a {one}")
+            .WithSummary($"Create {resource.Indefinite}")
             .WithDescription(
-                $"Creates a {one}. `id` is derived from `name` when omitted; ids are never reused. Relations are written as ids, " +
+                $"Creates {resource.Indefinite}. `id` is derived from `name` when omitted; ids are never reused. Relations are written as ids, " +
                 $"citations as `{{\"source\", \"quote\"}}` objects. Answers 201 with the record as {item} renders it, its `Location` " +
                 $"and `ETag`. With an `Idempotency-Key`, a retry of the same request within {Idempotency.Lifetime.TotalHours:0} hours " +
                 "gets the first response again instead of creating twice.")
@@ -44,9 +44,9 @@ public static class WriteEndpoints
         writes.MapPut("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Replace(id, http, store, cache, resource, validator))
             .ValidateBody(validator, resource, WriteKind.Replace)
             .WithName("Replace" + title)
-            .WithSummary($"Replace a {one}")
+            .WithSummary($"Replace {resource.Indefinite}")
             .WithDescription(
-                $"Replaces every writable property of a {one}: omitted properties become null (lists empty). The body's `id`, if given, " +
+                $"Replaces every writable property of {resource.Indefinite}: omitted properties become null (lists empty). The body's `id`, if given, " +
                 $"must be the URL's. Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record as {item} " +
                 "renders it and its new `ETag`.")
             .Describe(resource, WriteKind.Replace)
@@ -56,7 +56,7 @@ public static class WriteEndpoints
         writes.MapPatch("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Patch(id, http, store, cache, resource, validator))
             .ValidateBody(validator, resource, WriteKind.Patch)
             .WithName("Patch" + title)
-            .WithSummary($"Change part of a {one}")
+            .WithSummary($"Change part of {resource.Indefinite}")
             .WithDescription(
                 $"Applies a JSON merge patch (RFC 7396, `{MergePatchMediaType}`) to the {one} as {item} renders it: members given " +
                 "replace, `null` clears, the rest stay; lists are replaced whole. The result is validated as a full record. " +
@@ -67,9 +67,9 @@ public static class WriteEndpoints
 
         writes.MapDelete("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Delete(id, http, store, cache, resource))
             .WithName("Delete" + title)
-            .WithSummary($"Delete a {one}")
+            .WithSummary($"Delete {resource.Indefinite}")
             .WithDescription(
-                $"Deletes a {one}; the change feed records the deletion. Refused with 409 while other records still point at it " +
+                $"Deletes {resource.Indefinite}; the change feed records the deletion. Refused with 409 while other records still point at it " +
                 $"(the problem's `references` lists them). Needs `If-Match` with the {one}'s current `ETag` (or `*`).")
             .Describe(resource, WriteKind.Delete)
             .Produces(StatusCodes.Status204NoContent)
@@ -102,9 +102,9 @@ public static class WriteEndpoints
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var id = record["id"]!.GetValue<string>();
         if (write.Exists(resource, id))
-            return Problem(StatusCodes.Status409Conflict, $"There is already a {resource.Singular} with id '{id}'; give another id, or PUT to change that one.");
+            return Problem(StatusCodes.Status409Conflict, $"There is already {resource.Indefinite} with id '{id}'; give another id, or PUT to change that one.");
         if (write.WasUsed(resource, id))
-            return Problem(StatusCodes.Status409Conflict, $"The id '{id}' belonged to a {resource.Singular} that was deleted; ids are never reused, so give another.");
+            return Problem(StatusCodes.Status409Conflict, $"The id '{id}' belonged to {resource.Indefinite} that was deleted; ids are never reused, so give another.");
 
         write.Insert(resource, record);
         var written = Written(StatusCodes.Status201Created, write, resource, id, request.PathBase + ItemPath(resource, id));
@@ -113,47 +113,45 @@ public static class WriteEndpoints
         return written;
     }
 
-    private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Replace(
-        string id, HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator)
+    private static Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Replace(
+        string id, HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator) =>
+        Change(id, http, store, cache, resource, validator, _ => BodyValidation.Validated(http).Record, validateAll: false);
+
+    /// <summary>
+    /// BodyValidation refused a patch naming a server-owned property (even as null, which the merge would drop silently)
+    /// and checked the members it names; the merged record must still be valid as a whole.
+    /// </summary>
+    private static Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Patch(
+        string id, HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator) =>
+        Change(id, http, store, cache, resource, validator, rendered =>
+        {
+            var record = JsonNode.Parse(rendered.Body)!.AsObject();
+            foreach (var name in Resource.ServerOwned) record.Remove(name);
+            MergePatch.Apply(record, BodyValidation.Validated(http).Record);
+            if (record["id"] is null) record["id"] = id;
+            return record;
+        }, validateAll: true);
+
+    /// <summary>
+    /// Replaces a record inside one write: the record as it is now (404 when there is none), its ETag against If-Match
+    /// (412), the new record <paramref name="from"/> its current rendering, validated as this transaction sees the
+    /// database (every rule for a merged patch, the references for a body BodyValidation checked whole), then written.
+    /// </summary>
+    private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Change(string id, HttpContext http, IStore store,
+        ResponseCache cache, Resource resource, RecordValidator validator, Func<JsonBody, JsonObject> from, bool validateAll)
     {
-        var request = http.Request;
-        var record = BodyValidation.Validated(http).Record;
-
-        await using var write = await store.BeginWriteAsync(http.RequestAborted);
-        if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
-        if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
-        var validation = validator.ValidateReferences(new RecordCandidate(record, id) { Exists = write.Exists });
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
-
-        write.Update(resource, id, record, current);
-        var written = Written(StatusCodes.Status200OK, write, resource, id, null);
-        Complete(write, cache, request, resource, id, current, record, written);
-        return written;
-    }
-
-    private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Patch(
-        string id, HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator)
-    {
-        var request = http.Request;
-        var patch = BodyValidation.Validated(http).Record;
-
         await using var write = await store.BeginWriteAsync(http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
         var rendered = Render(resource, current);
-        if (!Matches(request.Headers.IfMatch, rendered.ETag)) return Stale(resource, id);
-
-        var record = JsonNode.Parse(rendered.Body)!.AsObject();
-        foreach (var name in Resource.ServerOwned) record.Remove(name);
-        // BodyValidation refused a patch naming a server-owned property (even as null, which the merge would drop
-        // silently) and checked the members it names; the merged record must still be valid as a whole.
-        MergePatch.Apply(record, patch);
-        if (record["id"] is null) record["id"] = id;
-        var validation = validator.ValidateAll(new RecordCandidate(record, id) { Exists = write.Exists });
+        if (!Matches(http.Request.Headers.IfMatch, rendered.ETag)) return Stale(resource, id);
+        var record = from(rendered);
+        var candidate = new RecordCandidate(record, id) { Exists = write.Exists };
+        var validation = validateAll ? validator.ValidateAll(candidate) : validator.ValidateReferences(candidate);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
         write.Update(resource, id, record, current);
         var written = Written(StatusCodes.Status200OK, write, resource, id, null);
-        Complete(write, cache, request, resource, id, current, record, written);
+        Complete(write, cache, http.Request, resource, id, current, record, written);
         return written;
     }
 

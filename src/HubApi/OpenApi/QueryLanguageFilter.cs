@@ -53,11 +53,11 @@ public sealed class QueryLanguageFilter : IOperationFilter
         var sortKeys = Named(context, one + "SortKey", $"A key to sort {r.Name} by; `-` sorts descending.", r.SortNames.SelectMany(n => new[] { n, "-" + n }));
         operation.Parameters.Add(Schemas.List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.", sortKeys, example: "-name"));
         operation.Parameters.Add(Schemas.List("fields", "Only these properties (`id` is always present).",
-            Named(context, one + "Field", $"A property of a {r.Singular}.", r.FieldNames), example: "id,name"));
+            Named(context, one + "Field", $"A property of {r.Indefinite}.", r.FieldNames), example: "id,name"));
         if (r.IncludeNames.Count > 0)
         {
             operation.Parameters.Add(Schemas.List("include", "Embed these related records in place of their ids.",
-                Named(context, one + "Relation", $"A relation of a {r.Singular}.", r.IncludeNames), example: r.IncludeNames[0]));
+                Named(context, one + "Relation", $"A relation of {r.Indefinite}.", r.IncludeNames), example: r.IncludeNames[0]));
         }
         operation.Parameters.Add(Schemas.Query("count", "Add `total`, the number of records matching the filters.",
             new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) }));

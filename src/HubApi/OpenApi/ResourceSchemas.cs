@@ -48,7 +48,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
             Properties = properties,
             AdditionalPropertiesAllowed = false,
             Description = resource.InputDescription
-                          ?? $"A {resource.Singular} as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.",
+                          ?? $"{resource.IndefiniteCapitalized} as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.",
             Example = Examples.Record(resource, properties.Keys),
         };
     });
@@ -59,7 +59,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         Type = JsonSchemaType.Object,
         Properties = Properties(resource, input: true),
         AdditionalPropertiesAllowed = false,
-        Description = $"A JSON merge patch (RFC 7396) of a {resource.Singular}: any of its writable properties; `null` clears one.",
+        Description = $"A JSON merge patch (RFC 7396) of {resource.Indefinite}: any of its writable properties; `null` clears one.",
         Example = new JsonObject { ["description"] = $"A corrected description of the {resource.Singular}." },
     });
 

@@ -154,7 +154,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             404 => ("15.5.5", "Not Found", $"There is no {one} with id '{id}-2'."),
             409 when kind == WriteKind.Delete && Referrer(catalog, resource) is var (by, via, ids) =>
                 ("15.5.10", "Conflict", $"The {one} '{id}' is still referenced by {by} {string.Join(", ", ids)} (by {via}). Change or delete those first."),
-            409 => ("15.5.10", "Conflict", $"A {one} with id '{id}' exists already: give another id."),
+            409 => ("15.5.10", "Conflict", $"{(resource ?? catalog.Example).IndefiniteCapitalized} with id '{id}' exists already: give another id."),
             412 => ("15.5.13", "Precondition Failed", $"The {one} '{id}' has changed since that ETag was issued: GET it again and reapply the change."),
             413 => ("15.5.14", "Content Too Large", $"The body must be at most {WriteBodies.MaxBodyBytes / 1024} KiB."),
             415 => ("15.5.16", "Unsupported Media Type", $"Send the body as {WriteBodies.JsonMediaType}, in UTF-8."),

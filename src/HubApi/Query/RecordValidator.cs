@@ -97,7 +97,7 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
                 if (Resource.ServerOwned.Contains(name))
                     context.AddFailure(name, $"{name} is set by the server on every write; leave it out.");
                 else if (!writable.Contains(name))
-                    context.AddFailure(Trim(name), $"Unknown property '{Trim(name)}'. A {resource.Singular} has: {list}.");
+                    context.AddFailure(Trim(name), $"Unknown property '{Trim(name)}'. {resource.IndefiniteCapitalized} has: {list}.");
             }
         });
     }
@@ -179,7 +179,7 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
         var (name, target) = (relation.Name, relation.To);
         RuleFor(c => c.Record[name])
             .Must(n => n is null || Text(n) is { } id && Ids.IsId(id))
-            .WithMessage($"{name} must be the id of a {target.Singular}, or null.").OverridePropertyName(name);
+            .WithMessage($"{name} must be the id of {target.Indefinite}, or null.").OverridePropertyName(name);
         RuleSet(References, () => RuleFor(c => Text(c.Record[name]))
             .Must((c, id) => id is null || !Ids.IsId(id) || c.Exists(target, id))
             .WithMessage((_, id) => $"There is no {target.Singular} with id '{Trim(id!)}'.").OverridePropertyName(name));
@@ -193,7 +193,7 @@ public sealed class RecordValidator : AbstractValidator<RecordCandidate>
             .Must(n => n is not JsonArray items || items.Count <= MaxLinks).WithMessage($"{name} may list at most {MaxLinks} ids.")
             .OverridePropertyName(name);
         RuleForEach(c => Links(c.Record[name])).Cascade(CascadeMode.Continue)
-            .Must(link => link.Id is not null).WithMessage($"Each of {name} must be the id of a {target.Singular}.")
+            .Must(link => link.Id is not null).WithMessage($"Each of {name} must be the id of {target.Indefinite}.")
             .Must(link => !link.Repeated).WithMessage((_, link) => $"'{link.Id}' is listed twice.")
             .OverridePropertyName(name);
         RuleSet(References, () => RuleForEach(c => Links(c.Record[name])).Cascade(CascadeMode.Continue)

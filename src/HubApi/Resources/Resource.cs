@@ -100,6 +100,12 @@ public sealed class Resource
     public const int NameMaxLength = 200;
 
     public string Title => char.ToUpperInvariant(Name[0]) + Name[1..];
+    /// <summary>The singular with its indefinite article, for messages and docs: "a firm", "an industry".</summary>
+    public string Indefinite => field ??= ("aeiou".Contains(Singular[0]) ? "an " : "a ") + Singular;
+
+    /// <summary><see cref="Indefinite"/> at the start of a sentence: "A firm", "An industry".</summary>
+    public string IndefiniteCapitalized => field ??= char.ToUpperInvariant(Indefinite[0]) + Indefinite[1..];
+
     public string SingularTitle => char.ToUpperInvariant(Singular[0]) + Singular[1..];
 
     /// <summary>The relations of other resources that point at this one, linked by the catalog: what can block a delete.</summary>
