@@ -10,7 +10,9 @@ namespace HubApi.Data.Postgres;
 /// Writes records of any resource from their JSON form, as <see cref="Sqlite.RecordWriter"/> does: the row, its to-many
 /// links, its citations, its search document and its change-feed row, all inside the caller's transaction.
 /// </summary>
-public sealed class PgRecordWriter(ResourceCatalog catalog)
+/// <param name="catalog">The resources.</param>
+/// <param name="appended">Told the seq of every feed row appended, before its transaction commits.</param>
+public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appended)
 {
     /// <summary>The advisory lock (class, key) every writer takes just before appending to the feed; see <see cref="AppendChange"/>.</summary>
     public const int FeedLock = 0x48554201;
@@ -152,12 +154,16 @@ public sealed class PgRecordWriter(ResourceCatalog catalog)
     /// Appends the change under the feed lock, held until the commit: writers append and commit one after another, so
     /// the feed's rows become visible in seq order and a poller reading after the last seq it saw never skips one.
     /// </summary>
-    private static void AppendChange(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at) =>
-        connection.Execute(AppendChangeSql, new { resource = resource.Name, id, op, version, at, feedLock = FeedLock });
+    private void AppendChange(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at)
+    {
+        using var results = connection.QueryMultiple(AppendChangeSql, new { resource = resource.Name, id, op, version, at, feedLock = FeedLock });
+        results.Read(); // the lock
+        appended(results.ReadSingle<long>());
+    }
 
     private const string AppendChangeSql = """
         select pg_advisory_xact_lock(@feedLock, 0);
-        insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at);
+        insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at) returning seq;
         """;
 
     private const string DeleteCitations = "delete from citations where resource = @resource and record_id = @id";

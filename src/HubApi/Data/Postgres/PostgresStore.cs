@@ -33,6 +33,7 @@ public sealed class PostgresStore : IStore, IDisposable
     public static readonly TimeSpan WriteWait = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim writeSlots = new(MaxConcurrentWrites, MaxConcurrentWrites);
+    private readonly ChangeListener listener;
     private CursorCodec? cursors;
     private int closed;
 
@@ -42,8 +43,9 @@ public sealed class PostgresStore : IStore, IDisposable
         Location = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
         dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         this.catalog = catalog;
+        listener = new ChangeListener(dataSource, AnnounceAsync);
         Reader = new PgReader(catalog);
-        Writer = new PgRecordWriter(catalog);
+        Writer = new PgRecordWriter(catalog, listener.Own);
         Keys = new PgApiKeys(dataSource);
         _ = ReserveThreads.Value;
     }
@@ -76,6 +78,8 @@ public sealed class PostgresStore : IStore, IDisposable
         });
         if (applied > 0) logger.LogInformation("Applied {Count} migration(s) to {Database}", applied, Location);
         if (seeded > 0) logger.LogInformation("Loaded {Count} records from the seed dataset", seeded);
+        // Someone keeps what commits change (the response cache): tell them of other replicas' writes too.
+        if (Committed is not null) listener.Start(logger);
     }
 
     /// <summary>Loads a dataset in one transaction, through the same write path as the API.</summary>
@@ -106,6 +110,7 @@ public sealed class PostgresStore : IStore, IDisposable
     public void Close()
     {
         if (Interlocked.Exchange(ref closed, 1) != 0) return;
+        listener.Stop();
         if (commitTurn.Wait(TimeSpan.FromSeconds(5))) commitTurn.Release();
         dataSource.Dispose();
     }
@@ -151,16 +156,33 @@ public sealed class PostgresStore : IStore, IDisposable
     /// Commits a write and announces it (<see cref="Committed"/>, then its own action) before the next write of this
     /// process commits. Writes to the same record commit in the order they locked it, and the announcements follow
     /// that order, so a later write's cached answer is never replaced by an earlier one's. Writers hold the feed lock
-    /// until their commit, so no commit waits here while another write holds a lock it needs.
+    /// until their commit, so no commit waits here while another write holds a lock it needs. The commit notifies
+    /// the other replicas (<see cref="ChangeListener"/>) with what the write changed.
     /// </summary>
     internal async Task CommitAsync(NpgsqlTransaction transaction, string[] changes, Action? committed)
     {
+        await transaction.Connection!.ExecuteAsync("select pg_notify(@Channel, @payload)",
+            new { ChangeListener.Channel, payload = listener.Payload(changes) }, transaction);
         await commitTurn.WaitAsync();
         try
         {
             await transaction.CommitAsync();
             Committed?.Invoke(changes);
             committed?.Invoke();
+        }
+        finally
+        {
+            commitTurn.Release();
+        }
+    }
+
+    /// <summary>Announces other replicas' writes, in turn with this replica's own commits.</summary>
+    private async Task AnnounceAsync(IReadOnlyCollection<string> changes)
+    {
+        await commitTurn.WaitAsync();
+        try
+        {
+            Committed?.Invoke(changes);
         }
         finally
         {
