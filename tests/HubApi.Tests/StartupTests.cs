@@ -45,6 +45,25 @@ public sealed class StartupTests : ApiTest
         Assert.Equal(1, second.Scalar<long>("select count(*) from changes where resource = 'zones' and record_id = 'lingang'"));
     }
 
+    [PostgresFact]
+    public async Task ReplicasStartingTogetherOnAnEmptyDatabaseMigrateAndSeedItOnce()
+    {
+        var database = Factory.DatabasePath + "_together";
+        var replicas = Enumerable.Range(0, 3).Select(i => new HubApiFactory(database) { Empty = true, KeepDatabase = i > 0 }).ToList();
+        TestDatabase.Create(database, empty: true);
+        try
+        {
+            var ready = await Task.WhenAll(replicas.Select(r => Task.Run(() => r.CreateClient().GetStringAsync("/health/ready"))));
+            Assert.All(ready, r => Assert.Equal("Healthy", r));
+            Assert.Equal(MigrationCount, TestDatabase.Scalar<long>(database, "select count(*) from schema_migrations"));
+            Assert.Equal(27, TestDatabase.Scalar<long>(database, "select count(*) from changes"));
+        }
+        finally
+        {
+            foreach (var replica in replicas.AsEnumerable().Reverse()) replica.Dispose();
+        }
+    }
+
     [Fact]
     public async Task DatabaseFromANewerBuildStopsStartUp()
     {
