@@ -52,6 +52,7 @@ public sealed class ArchitectureTests
     [Theory]
     [InlineData("HubApi.Http", "HubApi.Data")]
     [InlineData("HubApi.Data", "Microsoft.Data.Sqlite")]
+    [InlineData("HubApi.Data", "Npgsql")]
     [InlineData("HubApi.OpenApi", "HubApi.Resources")]
     public void TheCheckerSeesDependencies(string layer, string dependency) =>
         Assert.False(Types(layer).ShouldNot().HaveDependencyOn(dependency).GetResult().IsSuccessful);

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
 using HubApi.Keys;
-using Microsoft.Data.Sqlite;
 
 namespace HubApi.Tests;
 
@@ -87,8 +85,7 @@ public sealed class AuthTests : WriteTest
         var (again, second, _) = Cli("keys", "create", "--name", "partner-a");
         Assert.Equal(0, again);
         Assert.NotEqual(key, second);
-        using var connection = Open();
-        var id = connection.ExecuteScalar<string>("select id from api_keys where name = 'partner-a' and revoked_at is null")!;
+        var id = Factory.Scalar<string>("select id from api_keys where name = 'partner-a' and revoked_at is null");
         Assert.Equal(0, Cli("keys", "revoke", id).Code);
     }
 
@@ -118,11 +115,10 @@ public sealed class AuthTests : WriteTest
     public void KeysAreStoredOnlyAsHashes()
     {
         var key = CreateKey("partner-c", "write");
-        using var connection = Open();
-        var row = connection.QuerySingle<(string Id, string Hash, string Scopes)>("select id, hash, scopes from api_keys where name = 'partner-c'");
+        var row = TestDatabase.Query<(string Id, string Hash, string Scopes)>(Factory.DatabasePath, "select id, hash, scopes from api_keys where name = 'partner-c'").Single();
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))), row.Hash);
         Assert.Equal("write", row.Scopes);
-        var everything = string.Join("|", connection.Query<string>("select id || name || hash || scopes || created_at from api_keys"));
+        var everything = string.Join("|", TestDatabase.Query<string>(Factory.DatabasePath, "select id || name || hash || scopes || created_at from api_keys"));
         Assert.DoesNotContain(key[4..], everything);
     }
 
@@ -159,10 +155,4 @@ public sealed class AuthTests : WriteTest
         return key;
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection($"Data Source={Factory.DatabasePath};Pooling=False");
-        connection.Open();
-        return connection;
-    }
 }

@@ -94,13 +94,7 @@ public sealed class CacheTests : WriteTest
         if (maxEntries is not null) factory.With("ResponseCache:MaxEntries", maxEntries);
         using var client = factory.CreateClient();
         Assert.Contains("Lingang", await client.GetStringAsync("/v1/zones/lingang"));
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={factory.DatabasePath}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "update zones set name = 'Renamed behind its back' where id = 'lingang'";
-            command.ExecuteNonQuery();
-        }
+        factory.Execute("update zones set name = 'Renamed behind its back' where id = 'lingang'");
         Assert.Equal(seesChangesMadeBehindItsBack, (await client.GetStringAsync("/v1/zones/lingang")).Contains("Renamed behind its back"));
     }
 
@@ -128,13 +122,7 @@ public sealed class CacheTests : WriteTest
         Assert.True(written.IsSuccessStatusCode, $"{method} answered {written.StatusCode}");
         var answer = await written.Content.ReadAsStringAsync();
 
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Factory.DatabasePath}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $"update {url.Split('/')[2]} set name = 'Renamed behind its back' where id = '{url.Split('/')[3]}'";
-            Assert.Equal(1, command.ExecuteNonQuery());
-        }
+        Assert.Equal(1, Factory.Execute($"update {url.Split('/')[2]} set name = 'Renamed behind its back' where id = @id", new { id = url.Split('/')[3] }));
 
         var (read, etag) = await Get(url);
         Assert.Equal(cached, read == answer);
@@ -168,13 +156,7 @@ public sealed class CacheTests : WriteTest
         var url = "/v1/industries/integrated-circuits";
         var (before, _) = await Get(url);
         Assert.Contains("lingang", before);
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Factory.DatabasePath}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "update industries set name = 'Renamed behind its back' where id = 'integrated-circuits'";
-            Assert.Equal(1, command.ExecuteNonQuery());
-        }
+        Assert.Equal(1, Factory.Execute("update industries set name = 'Renamed behind its back' where id = 'integrated-circuits'"));
 
         (await Patch("/v1/zones/lingang", """{"description":"A new description, the same industries."}""", "*")).EnsureSuccessStatusCode();
         Assert.Equal(before, (await Get(url)).Body);

@@ -8,6 +8,7 @@ namespace HubApi.Tests;
 /// feed always agrees with the data, and the file is sound after every kill.
 /// </summary>
 [Collection(LoadCollection.Name)]
+[Trait("Provider", "Sqlite")]
 public sealed class CrashTests(ITestOutputHelper output)
 {
     private const string AdminKey = "crash-admin-key-0123456789";

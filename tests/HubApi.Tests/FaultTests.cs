@@ -9,7 +9,7 @@ namespace HubApi.Tests;
 
 public static class Faults
 {
-    public static string TempDatabase() => Path.Combine(Path.GetTempPath(), $"hubapi-fault-{Guid.NewGuid():N}.db");
+    public static string TempDatabase() => TestDatabase.NewName("fault");
 
     public static string IntegrityCheck(string path)
     {
@@ -25,12 +25,18 @@ public static class Faults
 
     public static void Delete(string path)
     {
+        if (TestDatabase.Postgres)
+        {
+            TestDatabase.Drop(path);
+            return;
+        }
         ClearPool(path);
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(path + suffix);
     }
 }
 
 /// <summary>Faults of the storage and the process: each ends with the database sound and reads served.</summary>
+[Trait("Provider", "Sqlite")]
 public sealed class FaultTests(ITestOutputHelper output) : ApiTest
 {
     private const string AdminKey = "fault-admin-key-0123456789";

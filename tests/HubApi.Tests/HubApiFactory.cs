@@ -3,13 +3,18 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace HubApi.Tests;
 
-/// <summary>The service in memory, on a database of its own that is deleted afterwards.</summary>
+/// <summary>The service in memory, on a database of its own (<see cref="TestDatabase"/>) that is deleted afterwards.</summary>
 public sealed class HubApiFactory(string? databasePath = null) : WebApplicationFactory<Program>
 {
-    public string DatabasePath { get; } = databasePath ?? Path.Combine(Path.GetTempPath(), $"hubapi-test-{Guid.NewGuid():N}.db");
+    /// <summary>The database: a SQLite file's path, or a PostgreSQL database's name.</summary>
+    public string DatabasePath { get; } = databasePath ?? TestDatabase.NewName();
 
-    /// <summary>Leave the database file behind on dispose, for a test that starts a second instance on it.</summary>
+    /// <summary>Leave the database behind on dispose, for a test that starts a second instance on it.</summary>
     public bool KeepDatabase { get; init; }
+
+    /// <summary>On PostgreSQL, start from an empty database rather than a copy of the seeded template.</summary>
+    public bool Empty { get; init; }
+
     private readonly Dictionary<string, string?> settings = new();
 
     public HubApiFactory With(string key, string? value)
@@ -18,10 +23,16 @@ public sealed class HubApiFactory(string? databasePath = null) : WebApplicationF
         return this;
     }
 
+    /// <summary>Runs a statement straight on this test's database, behind the service's back.</summary>
+    public int Execute(string sql, object? parameters = null) => TestDatabase.Execute(DatabasePath, sql, parameters);
+
+    public T Scalar<T>(string sql, object? parameters = null) => TestDatabase.Scalar<T>(DatabasePath, sql, parameters);
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        TestDatabase.Create(DatabasePath, Empty);
         builder.UseEnvironment("Production");
-        builder.UseSetting("ConnectionStrings:Hub", $"Data Source={DatabasePath}");
+        foreach (var (key, value) in TestDatabase.Settings(DatabasePath)) builder.UseSetting(key, value);
         // Tests send many requests from one address; the rate-limit tests switch these back on.
         builder.UseSetting("RateLimiting:AnonymousPermitsPerMinute", "0");
         builder.UseSetting("RateLimiting:KeyedPermitsPerMinute", "0");
@@ -31,6 +42,11 @@ public sealed class HubApiFactory(string? databasePath = null) : WebApplicationF
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        if (TestDatabase.Postgres)
+        {
+            if (!KeepDatabase) TestDatabase.Drop(DatabasePath);
+            return;
+        }
         Faults.ClearPool(DatabasePath); // the service does so on a clean stop, not when its start-up failed
         if (KeepDatabase) return;
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(DatabasePath + suffix);

@@ -29,7 +29,8 @@ public sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.Environment["ConnectionStrings__Hub"] = $"Data Source={databasePath}";
+        TestDatabase.Create(databasePath);
+        foreach (var (key, value) in TestDatabase.Settings(databasePath, "__")) start.Environment[key] = value;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["RateLimiting__AnonymousPermitsPerMinute"] = "0";

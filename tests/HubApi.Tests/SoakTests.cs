@@ -92,7 +92,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             Assert.True(rssEnd - rssStart < MaxGrowthBytes, summary);
             Assert.Equal(0, await server.TerminateAsync());
         }
-        Assert.Equal("ok", Faults.IntegrityCheck(path));
+        if (!TestDatabase.Postgres) Assert.Equal("ok", Faults.IntegrityCheck(path));
         Faults.Delete(path);
     }
 

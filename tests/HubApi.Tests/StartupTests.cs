@@ -1,12 +1,12 @@
 using System.Net;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace HubApi.Tests;
 
 public sealed class StartupTests : ApiTest
 {
-    private static readonly int MigrationCount = Directory.GetFiles(Path.Combine(Repo.Root, "db", "migrations"), "*.sql").Length;
+    private static readonly int MigrationCount =
+        Directory.GetFiles(Path.Combine(Repo.Root, "db", TestDatabase.Postgres ? "postgres" : "migrations"), "*.sql").Length;
 
     [Fact]
     public async Task HealthEndpointsAnswer()
@@ -34,15 +34,34 @@ public sealed class StartupTests : ApiTest
     public async Task StartingTwiceAppliesMigrationsAndSeedOnce()
     {
         var path = Factory.DatabasePath + ".twice.db";
-        using (var first = new HubApiFactory(path) { KeepDatabase = true }) await first.CreateClient().GetAsync("/health/ready");
+        // An empty database (not a copy of the test template), so the service migrates and seeds it itself.
+        using (var first = new HubApiFactory(path) { KeepDatabase = true, Empty = true }) await first.CreateClient().GetAsync("/health/ready");
         using var second = new HubApiFactory(path);
         using var client = second.CreateClient();
         Assert.Equal("Healthy", await client.GetStringAsync("/health/ready"));
 
-        using var connection = new SqliteConnection($"Data Source={second.DatabasePath};Pooling=False");
-        Assert.Equal(MigrationCount, connection.ExecuteScalar<long>("select count(*) from schema_migrations"));
-        Assert.Equal(3, connection.ExecuteScalar<long>("select count(*) from zones"));
-        Assert.Equal(1, connection.ExecuteScalar<long>("select count(*) from changes where resource = 'zones' and record_id = 'lingang'"));
+        Assert.Equal(MigrationCount, second.Scalar<long>("select count(*) from schema_migrations"));
+        Assert.Equal(3, second.Scalar<long>("select count(*) from zones"));
+        Assert.Equal(1, second.Scalar<long>("select count(*) from changes where resource = 'zones' and record_id = 'lingang'"));
+    }
+
+    [PostgresFact]
+    public async Task ReplicasStartingTogetherOnAnEmptyDatabaseMigrateAndSeedItOnce()
+    {
+        var database = Factory.DatabasePath + "_together";
+        var replicas = Enumerable.Range(0, 3).Select(i => new HubApiFactory(database) { Empty = true, KeepDatabase = i > 0 }).ToList();
+        TestDatabase.Create(database, empty: true);
+        try
+        {
+            var ready = await Task.WhenAll(replicas.Select(r => Task.Run(() => r.CreateClient().GetStringAsync("/health/ready"))));
+            Assert.All(ready, r => Assert.Equal("Healthy", r));
+            Assert.Equal(MigrationCount, TestDatabase.Scalar<long>(database, "select count(*) from schema_migrations"));
+            Assert.Equal(27, TestDatabase.Scalar<long>(database, "select count(*) from changes"));
+        }
+        finally
+        {
+            foreach (var replica in replicas.AsEnumerable().Reverse()) replica.Dispose();
+        }
     }
 
     [Fact]
@@ -50,10 +69,7 @@ public sealed class StartupTests : ApiTest
     {
         var path = Factory.DatabasePath + ".newer.db";
         using (var first = new HubApiFactory(path) { KeepDatabase = true }) await first.CreateClient().GetAsync("/health/ready");
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            connection.Execute("insert into schema_migrations (version, applied_at) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')");
-        }
+        TestDatabase.Execute(path, "insert into schema_migrations (version, applied_at) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')");
         var (exitCode, output) = await ServerProcess.RunAsync(path);
         Assert.Equal(1, exitCode);
         Assert.Contains("9999_from_the_future", output);
@@ -63,6 +79,7 @@ public sealed class StartupTests : ApiTest
     }
 
     [Fact]
+    [Trait("Provider", "Sqlite")]
     public async Task PragmasAreSetOnEveryConnection()
     {
         await Client.GetAsync("/health/ready");

@@ -13,6 +13,7 @@ namespace HubApi.Tests;
 /// partly corrupted file. Each write is refused with a 5xx problem that says what happened (never a 500, never a
 /// hang), reads go on being served, and the database is sound afterwards.
 /// </summary>
+[Trait("Provider", "Sqlite")]
 public sealed class WriteFaultTests(ITestOutputHelper output)
 {
     private const string AdminKey = "fault-admin-key-0123456789";

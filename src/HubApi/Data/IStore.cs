@@ -36,7 +36,9 @@ public interface IStore
 
     /// <summary>
     /// Raised after every commit, once for each write in it, in the order they ran and before any is answered, with what
-    /// that write said it changed (<see cref="IWriteSession.Complete"/>).
+    /// that write said it changed (<see cref="IWriteSession.Complete"/>); never twice at once. An engine shared with
+    /// other processes raises it for their writes too, as it learns of them, and with <see cref="StoreChanges.Everything"/>
+    /// when it may have missed some.
     /// </summary>
     event Action<IReadOnlyCollection<string>>? Committed;
 
@@ -50,6 +52,16 @@ public interface IStore
 
     /// <summary>What one of this engine's errors means for a client (busy, full, unavailable), or null when it is not one.</summary>
     StoreFault? Fault(DbException exception);
+}
+
+/// <summary>What <see cref="IStore.Committed"/> can name besides records ("firms/smic").</summary>
+public static class StoreChanges
+{
+    /// <summary>
+    /// Anything may have changed: an engine whose database other processes write to says so when it may have missed
+    /// their writes (a lost notification connection, or one just made).
+    /// </summary>
+    public const string Everything = "*";
 }
 
 /// <summary>A database error as a client should hear it: the status, how long to wait, and what happened.</summary>

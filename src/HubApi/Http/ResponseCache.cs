@@ -62,11 +62,14 @@ public sealed class ResponseCache(ResourceCatalog catalog, int maxEntries = Resp
 
     private static string RecordTag(Resource resource, string id) => resource.Name + "/" + id;
 
-    /// <summary>Called after each commit, once for each write in it, in the order they ran, with the write's <see cref="Changes"/>.</summary>
+    /// <summary>
+    /// Called after each commit, once for each write in it, in the order they ran, with the write's <see cref="Changes"/>;
+    /// with <see cref="Data.StoreChanges.Everything"/>, every entry is retired.
+    /// </summary>
     public void Invalidate(IReadOnlyCollection<string> changed)
     {
         var now = Interlocked.Increment(ref generation);
-        if (written.Count + changed.Count > MaxWritten)
+        if (written.Count + changed.Count > MaxWritten || changed.Contains(Data.StoreChanges.Everything))
         {
             Volatile.Write(ref floor, now);
             written.Clear();

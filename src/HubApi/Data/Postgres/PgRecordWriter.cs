@@ -1,0 +1,229 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using HubApi.Resources;
+using Npgsql;
+
+namespace HubApi.Data.Postgres;
+
+/// <summary>
+/// Writes records of any resource from their JSON form, as <see cref="Sqlite.RecordWriter"/> does: the row, its to-many
+/// links, its citations, its search document and its change-feed row, all inside the caller's transaction.
+/// </summary>
+/// <param name="catalog">The resources.</param>
+/// <param name="appended">Told the seq of every feed row appended, before its transaction commits.</param>
+public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appended)
+{
+    /// <summary>The advisory lock (class, key) every writer takes just before appending to the feed; see <see cref="AppendChange"/>.</summary>
+    public const int FeedLock = 0x48554201;
+
+    public void Insert(NpgsqlConnection connection, Resource resource, JsonObject record, string now)
+    {
+        var sql = statements[resource];
+        var id = record["id"]!.GetValue<string>();
+        var parameters = Values(sql, record);
+        parameters.Add("id", id);
+        parameters.Add("now", now);
+        connection.Execute(sql.Insert, parameters);
+        WriteDetails(connection, resource, id, record, null);
+        AppendChange(connection, resource, id, "created", 1, now);
+    }
+
+    /// <summary>Replaces every writable column of an existing record, as it was <paramref name="before"/>; returns its new version.</summary>
+    public long Update(NpgsqlConnection connection, Resource resource, string id, JsonObject record, Row before, string now)
+    {
+        var sql = statements[resource];
+        var parameters = Values(sql, record);
+        parameters.Add("id", id);
+        parameters.Add("now", now);
+        var version = connection.ExecuteScalar<long>(sql.Update, parameters);
+        WriteDetails(connection, resource, id, record, before);
+        AppendChange(connection, resource, id, "updated", version, now);
+        return version;
+    }
+
+    /// <summary>Removes a record with its links and citations; the feed records a tombstone with the next version.</summary>
+    public void Delete(NpgsqlConnection connection, Resource resource, string id, string now)
+    {
+        var sql = statements[resource];
+        foreach (var link in sql.Links)
+        {
+            LockOtherSide(connection, link.Relation, connection.Query<string>(link.Targets, new { id }));
+            connection.Execute(link.Delete, new { id });
+        }
+        connection.Execute(DeleteCitations, new { resource = resource.Name, id });
+        var version = connection.ExecuteScalar<long>(sql.Delete, new { id });
+        AppendChange(connection, resource, id, "deleted", version + 1, now);
+    }
+
+    /// <summary>Whether the id was ever used for this resource, by a live record or a deleted one: ids are never reused.</summary>
+    public static bool WasUsed(NpgsqlConnection connection, Resource resource, string id) =>
+        connection.ExecuteScalar<bool>("select exists (select 1 from changes where resource = @resource and record_id = @id)",
+            new { resource = resource.Name, id });
+
+    /// <summary>
+    /// The records that still point at a record: every relation that targets its resource, and, for sources, the
+    /// citations of other records. At most <paramref name="sample"/> ids each. The record is locked FOR UPDATE first:
+    /// a write that refers to it (FOR KEY SHARE) commits before the look, or waits until the delete is done.
+    /// </summary>
+    public List<Reference> References(NpgsqlConnection connection, Resource target, string id, int sample = 10)
+    {
+        connection.Execute($"select 1 from {target.Table} where id = @id for update", new { id });
+        var found = new List<Reference>();
+        void Add(string resource, string via, string sql)
+        {
+            var ids = connection.Query<string>(sql, new { id, resource, limit = sample + 1 }).ToList();
+            if (ids.Count > 0) found.Add(new Reference(resource, via, [.. ids.Take(sample)], ids.Count > sample));
+        }
+        foreach (var (owner, relation) in target.ReferencedBy)
+        {
+            Add(owner.Name, relation.Name, relation.Many
+                ? $"select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} = @id order by 1 limit @limit"
+                : $"select id from {owner.Table} where {relation.Column} = @id order by 1 limit @limit");
+        }
+        if (target == catalog.Sources)
+        {
+            foreach (var resource in catalog.All)
+            {
+                // A source may cite itself; that citation goes with it.
+                var self = resource == target ? " and record_id <> @id" : "";
+                Add(resource.Name, "citations",
+                    $"select distinct record_id from citations where source_id = @id and resource = @resource{self} order by 1 limit @limit");
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Links, citations and the search document of one record, written afresh, but for those the record had already
+    /// (<paramref name="before"/>, null for a new record).
+    /// </summary>
+    private void WriteDetails(NpgsqlConnection connection, Resource resource, string id, JsonObject record, Row? before)
+    {
+        foreach (var link in statements[resource].Links)
+        {
+            var targets = (record[link.Relation.Name] as JsonArray ?? []).Select(t => t!.GetValue<string>()).Distinct().ToArray();
+            var old = before?.Many[link.Relation.Name] ?? [];
+            var moved = new HashSet<string>(old, StringComparer.Ordinal);
+            moved.SymmetricExceptWith(targets);
+            if (moved.Count == 0 && before is not null) continue;
+            LockOtherSide(connection, link.Relation, moved);
+            connection.Execute(link.Delete, new { id });
+            if (targets.Length > 0) connection.Execute(link.Insert, new { id, targets });
+        }
+
+        var citations = (record["citations"] as JsonArray ?? []).Select(c => new Citation(c!["source"]!.GetValue<string>(), c["quote"]!.GetValue<string>())).ToList();
+        if (before is null || !before.Citations.SequenceEqual(citations))
+        {
+            connection.Execute(DeleteCitations, new { resource = resource.Name, id });
+            if (citations.Count > 0)
+            {
+                connection.Execute(InsertCitations, new
+                {
+                    resource = resource.Name, id, sources = citations.Select(c => c.Source).ToArray(), quotes = citations.Select(c => c.Quote).ToArray(),
+                });
+            }
+        }
+
+        var name = record["name"]!.GetValue<string>();
+        var body = SearchBody(resource, field => record[field.Name]?.GetValue<string>(), citations);
+        if (before is null || name != (string)before.Values[resource.ColumnIndex("name")]! ||
+            body != SearchBody(resource, field => before.Values[resource.ColumnIndex(field.Name)] as string, before.Citations))
+        {
+            connection.Execute(statements[resource].Search, new { id, name = PgFullText.Words(name), body = PgFullText.Words(body) });
+        }
+    }
+
+    /// <summary>
+    /// Locks the records on the other side of the links a write adds or removes, until it commits, in a mode that
+    /// conflicts with a write to them (FOR NO KEY UPDATE): that write waits for this one, or this one for it, so neither
+    /// renders the other's record from before the other's commit and keeps that rendering as its cached answer.
+    /// </summary>
+    private static void LockOtherSide(NpgsqlConnection connection, Relation relation, IEnumerable<string> ids)
+    {
+        var targets = ids.Order(StringComparer.Ordinal).ToArray();
+        if (targets.Length == 0) return;
+        connection.Execute($"select 1 from {relation.To.Table} where id = any(@targets) order by id for share", new { targets });
+    }
+
+    /// <summary>What the search index holds of a record besides its name: its text fields and the quotes it cites.</summary>
+    private static string SearchBody(Resource resource, Func<Field, string?> text, IEnumerable<Citation> citations) =>
+        string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text).Select(text).Concat(citations.Select(c => c.Quote)).OfType<string>());
+
+    /// <summary>
+    /// Appends the change under the feed lock, held until the commit: writers append and commit one after another, so
+    /// the feed's rows become visible in seq order and a poller reading after the last seq it saw never skips one.
+    /// </summary>
+    private void AppendChange(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at)
+    {
+        using var results = connection.QueryMultiple(AppendChangeSql, new { resource = resource.Name, id, op, version, at, feedLock = FeedLock });
+        results.Read(); // the lock
+        appended(results.ReadSingle<long>());
+    }
+
+    private const string AppendChangeSql = """
+        select pg_advisory_xact_lock(@feedLock, 0);
+        insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at) returning seq;
+        """;
+
+    private const string DeleteCitations = "delete from citations where resource = @resource and record_id = @id";
+
+    private const string InsertCitations = """
+        insert into citations (resource, record_id, position, source_id, quote)
+        select @resource, @id, c.position - 1, c.source_id, c.quote
+        from unnest(@sources, @quotes) with ordinality as c (source_id, quote, position)
+        """;
+
+    /// <summary>The SQL of a resource's writes, built once from its definition.</summary>
+    private sealed class WriteSql
+    {
+        public WriteSql(Resource resource)
+        {
+            Columns = [.. resource.Columns.Where(c => c.Name is not ("id" or "version" or "createdAt" or "updatedAt"))];
+            Insert = $"insert into {resource.Table} (id, {string.Join(", ", Columns.Select(c => c.Sql))}, version, created_at, updated_at) " +
+                     $"values (@id, {string.Join(", ", Columns.Select(c => "@" + c.Name))}, 1, @now, @now)";
+            Update = $"update {resource.Table} set {string.Join(", ", Columns.Select(c => $"{c.Sql} = @{c.Name}"))}, " +
+                     "version = version + 1, updated_at = @now where id = @id returning version";
+            Delete = $"delete from {resource.Table} where id = @id returning version";
+            Search = $"update {resource.Table} set search = {PgFullText.Document} where id = @id";
+            Links = [.. resource.ToMany.Select(r => new LinkSql(r,
+                $"select {r.OtherColumn} from {r.JoinTable} where {r.OwnColumn} = @id",
+                $"delete from {r.JoinTable} where {r.OwnColumn} = @id",
+                $"insert into {r.JoinTable} ({r.OwnColumn}, {r.OtherColumn}) select @id, unnest(@targets)"))];
+        }
+
+        /// <summary>The writable columns besides id.</summary>
+        public Column[] Columns { get; }
+        public string Insert { get; }
+        public string Update { get; }
+        public string Delete { get; }
+        public string Search { get; }
+        public LinkSql[] Links { get; }
+    }
+
+    private sealed record LinkSql(Relation Relation, string Targets, string Delete, string Insert);
+
+    private readonly Dictionary<Resource, WriteSql> statements = catalog.All.ToDictionary(r => r, r => new WriteSql(r));
+
+    private static DynamicParameters Values(WriteSql sql, JsonObject record)
+    {
+        var parameters = new DynamicParameters();
+        foreach (var column in sql.Columns) parameters.Add(column.Name, Scalar(record[column.Name], column.Type));
+        return parameters;
+    }
+
+    /// <summary>A JSON value as the column stores it: booleans as 0/1, integers as bigint, other numbers as double.</summary>
+    private static object? Scalar(JsonNode? node, FieldType type)
+    {
+        if (node is null) return null;
+        var value = node.AsValue();
+        return value.GetValueKind() switch
+        {
+            JsonValueKind.True => 1L,
+            JsonValueKind.False => 0L,
+            JsonValueKind.Number when type == FieldType.Integer => value.GetValue<long>(),
+            JsonValueKind.Number => value.GetValue<double>(),
+            _ => value.GetValue<string>(),
+        };
+    }
+}
