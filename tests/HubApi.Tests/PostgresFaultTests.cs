@@ -36,7 +36,7 @@ public sealed class PostgresFaultTests : WriteTest
         Assert.Equal(503, store.Fault(new NpgsqlException("broken", new SocketException()))?.Status);
     }
 
-    [PostgresFact]
+    [PostgresFact, Trait("Provider", "Postgres")]
     public async Task ConnectionsEndedByTheServerAreAnswered503ThenTheServiceRecovers()
     {
         Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/v1/zones?limit=1")).StatusCode);

@@ -4,7 +4,10 @@ using System.Text.Json.Nodes;
 
 namespace HubApi.Tests;
 
-/// <summary>A test that needs a database other processes can share: it runs in the PostgreSQL run, and is skipped on SQLite.</summary>
+/// <summary>
+/// A test that needs a database other processes can share. test.sh runs it in the PostgreSQL run only (it carries
+/// Trait Provider=Postgres); a plain `dotnet test` on SQLite skips it.
+/// </summary>
 public sealed class PostgresFactAttribute : FactAttribute
 {
     public PostgresFactAttribute()
@@ -55,7 +58,7 @@ public sealed class ReplicaTests : IDisposable
         }
     }
 
-    [PostgresFact]
+    [PostgresFact, Trait("Provider", "Postgres")]
     public async Task AWriteThroughOneReplicaReachesTheOthersCachedAnswers()
     {
         // The second replica caches the record, a list, and the record on the other side of a link.
@@ -81,7 +84,7 @@ public sealed class ReplicaTests : IDisposable
         Assert.Equal(answer, await b.GetStringAsync("/v1/zones/west-bund"));
     }
 
-    [PostgresFact]
+    [PostgresFact, Trait("Provider", "Postgres")]
     public async Task ALostListenerConnectionFlushesTheCache()
     {
         Assert.Equal("Zhangjiang", (await b.Json("/v1/zones/zhangjiang"))["name"]!.GetValue<string>());

@@ -45,7 +45,7 @@ public sealed class StartupTests : ApiTest
         Assert.Equal(1, second.Scalar<long>("select count(*) from changes where resource = 'zones' and record_id = 'lingang'"));
     }
 
-    [PostgresFact]
+    [PostgresFact, Trait("Provider", "Postgres")]
     public async Task ReplicasStartingTogetherOnAnEmptyDatabaseMigrateAndSeedItOnce()
     {
         var database = Factory.DatabasePath + "_together";

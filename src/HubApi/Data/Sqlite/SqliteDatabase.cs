@@ -65,6 +65,14 @@ public sealed class SqliteDatabase
             }
             configured.AddOrUpdate(connection.Handle!, Configured);
         }
+        // A connection comes back from the pool inside a transaction only if whoever had it could not end it; what it
+        // holds was never committed, so never acknowledged: end it rather than fail every request that gets it.
+        if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+        {
+            using var rollback = connection.CreateCommand();
+            rollback.CommandText = "rollback";
+            rollback.ExecuteNonQuery();
+        }
         return connection;
     }
 

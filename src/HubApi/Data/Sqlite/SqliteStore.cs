@@ -163,8 +163,14 @@ public sealed class SqliteStore : IStore
 
         public void Dispose()
         {
-            snapshot.Dispose();
-            connection.Dispose();
+            try
+            {
+                snapshot.Dispose();
+            }
+            finally
+            {
+                connection.Dispose();
+            }
         }
     }
 
