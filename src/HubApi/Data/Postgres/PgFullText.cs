@@ -43,3 +43,23 @@ public static class PgFullText
         }
     }
 }
+
+/// <summary>PostgreSQL's SQL where engines differ: tsvector search, and nulls sorting as a value of the column's own type.</summary>
+public sealed class PgDialect : SqlDialect
+{
+    public static readonly PgDialect Instance = new();
+
+    public override (string Join, string? Condition, string Rank) Search(Resource resource, Func<object?, string> bind, string text)
+    {
+        var (join, condition) = PgFullText.Match(bind, text);
+        return (join, condition, PgFullText.Rank);
+    }
+
+    /// <summary>A bigint stand-in for bigint columns, so cursor values read back as they were.</summary>
+    public override string NullSortKey(FieldType type) => type switch
+    {
+        FieldType.Text => "''",
+        FieldType.Number => "-9.0e18::float8",
+        _ => "-9000000000000000000::bigint",
+    };
+}

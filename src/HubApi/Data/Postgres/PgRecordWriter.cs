@@ -62,36 +62,13 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
             new { resource = resource.Name, id });
 
     /// <summary>
-    /// The records that still point at a record: every relation that targets its resource, and, for sources, the
-    /// citations of other records. At most <paramref name="sample"/> ids each. The record is locked FOR UPDATE first:
+    /// The records that still point at a record (<see cref="RecordRows.References"/>). The record is locked FOR UPDATE first:
     /// a write that refers to it (FOR KEY SHARE) commits before the look, or waits until the delete is done.
     /// </summary>
-    public List<Reference> References(NpgsqlConnection connection, Resource target, string id, int sample = 10)
+    public List<Reference> References(NpgsqlConnection connection, Resource target, string id)
     {
         connection.Execute($"select 1 from {target.Table} where id = @id for update", new { id });
-        var found = new List<Reference>();
-        void Add(string resource, string via, string sql)
-        {
-            var ids = connection.Query<string>(sql, new { id, resource, limit = sample + 1 }).ToList();
-            if (ids.Count > 0) found.Add(new Reference(resource, via, [.. ids.Take(sample)], ids.Count > sample));
-        }
-        foreach (var (owner, relation) in target.ReferencedBy)
-        {
-            Add(owner.Name, relation.Name, relation.Many
-                ? $"select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} = @id order by 1 limit @limit"
-                : $"select id from {owner.Table} where {relation.Column} = @id order by 1 limit @limit");
-        }
-        if (target == catalog.Sources)
-        {
-            foreach (var resource in catalog.All)
-            {
-                // A source may cite itself; that citation goes with it.
-                var self = resource == target ? " and record_id <> @id" : "";
-                Add(resource.Name, "citations",
-                    $"select distinct record_id from citations where source_id = @id and resource = @resource{self} order by 1 limit @limit");
-            }
-        }
-        return found;
+        return RecordRows.References(catalog, target, id, (sql, parameters) => connection.Query<string>(sql, parameters));
     }
 
     /// <summary>
@@ -125,13 +102,8 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
             }
         }
 
-        var name = record["name"]!.GetValue<string>();
-        var body = SearchBody(resource, field => record[field.Name]?.GetValue<string>(), citations);
-        if (before is null || name != (string)before.Values[resource.ColumnIndex("name")]! ||
-            body != SearchBody(resource, field => before.Values[resource.ColumnIndex(field.Name)] as string, before.Citations))
-        {
+        if (RecordRows.SearchText(resource, record, citations, before) is var (name, body))
             connection.Execute(statements[resource].Search, new { id, name = PgFullText.Words(name), body = PgFullText.Words(body) });
-        }
     }
 
     /// <summary>
@@ -145,10 +117,6 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         if (targets.Length == 0) return;
         connection.Execute($"select 1 from {relation.To.Table} where id = any(@targets) order by id for share", new { targets });
     }
-
-    /// <summary>What the search index holds of a record besides its name: its text fields and the quotes it cites.</summary>
-    private static string SearchBody(Resource resource, Func<Field, string?> text, IEnumerable<Citation> citations) =>
-        string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text).Select(text).Concat(citations.Select(c => c.Quote)).OfType<string>());
 
     /// <summary>
     /// Appends the change under the feed lock, held until the commit: writers append and commit one after another, so
@@ -175,16 +143,10 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         """;
 
     /// <summary>The SQL of a resource's writes, built once from its definition.</summary>
-    private sealed class WriteSql
+    private sealed class WriteSql : RowStatements
     {
-        public WriteSql(Resource resource)
+        public WriteSql(Resource resource) : base(resource)
         {
-            Columns = [.. resource.Columns.Where(c => c.Name is not ("id" or "version" or "createdAt" or "updatedAt"))];
-            Insert = $"insert into {resource.Table} (id, {string.Join(", ", Columns.Select(c => c.Sql))}, version, created_at, updated_at) " +
-                     $"values (@id, {string.Join(", ", Columns.Select(c => "@" + c.Name))}, 1, @now, @now)";
-            Update = $"update {resource.Table} set {string.Join(", ", Columns.Select(c => $"{c.Sql} = @{c.Name}"))}, " +
-                     "version = version + 1, updated_at = @now where id = @id returning version";
-            Delete = $"delete from {resource.Table} where id = @id returning version";
             Search = $"update {resource.Table} set search = {PgFullText.Document} where id = @id";
             Links = [.. resource.ToMany.Select(r => new LinkSql(r,
                 $"select {r.OtherColumn} from {r.JoinTable} where {r.OwnColumn} = @id",
@@ -192,11 +154,6 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
                 $"insert into {r.JoinTable} ({r.OwnColumn}, {r.OtherColumn}) select @id, unnest(@targets)"))];
         }
 
-        /// <summary>The writable columns besides id.</summary>
-        public Column[] Columns { get; }
-        public string Insert { get; }
-        public string Update { get; }
-        public string Delete { get; }
         public string Search { get; }
         public LinkSql[] Links { get; }
     }
@@ -208,22 +165,7 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
     private static DynamicParameters Values(WriteSql sql, JsonObject record)
     {
         var parameters = new DynamicParameters();
-        foreach (var column in sql.Columns) parameters.Add(column.Name, Scalar(record[column.Name], column.Type));
+        foreach (var column in sql.Columns) parameters.Add(column.Name, RecordRows.Scalar(record[column.Name], column.Type));
         return parameters;
-    }
-
-    /// <summary>A JSON value as the column stores it: booleans as 0/1, integers as bigint, other numbers as double.</summary>
-    private static object? Scalar(JsonNode? node, FieldType type)
-    {
-        if (node is null) return null;
-        var value = node.AsValue();
-        return value.GetValueKind() switch
-        {
-            JsonValueKind.True => 1L,
-            JsonValueKind.False => 0L,
-            JsonValueKind.Number when type == FieldType.Integer => value.GetValue<long>(),
-            JsonValueKind.Number => value.GetValue<double>(),
-            _ => value.GetValue<string>(),
-        };
     }
 }

@@ -46,7 +46,7 @@ public sealed class PostgresStore : IStore, IDisposable
         listener = new ChangeListener(dataSource, AnnounceAsync);
         Reader = new PgReader(catalog);
         Writer = new PgRecordWriter(catalog, listener.Own);
-        Keys = new PgApiKeys(dataSource);
+        Keys = new SqlApiKeys(dataSource.OpenConnection);
         _ = ReserveThreads.Value;
     }
 
@@ -71,7 +71,7 @@ public sealed class PostgresStore : IStore, IDisposable
         using var connection = dataSource.OpenConnection();
         var (applied, seeded) = PgMigrator.Locked(connection, () =>
         {
-            var count = PgMigrator.Migrate(connection);
+            var count = PgMigrator.Migrations.Migrate(connection);
             // Under the same lock, so replicas starting on an empty database load the seed once.
             var empty = catalog.All.All(r => !connection.ExecuteScalar<bool>($"select exists (select 1 from {r.Table})"));
             return (count, empty ? Seed(connection, SeedData.Load()) : 0);
@@ -103,7 +103,7 @@ public sealed class PostgresStore : IStore, IDisposable
     public bool IsReady()
     {
         using var connection = dataSource.OpenConnection();
-        return PgMigrator.IsCurrent(connection);
+        return PgMigrator.Migrations.IsCurrent(connection);
     }
 
     /// <summary>Lets the writes in progress commit, then closes every connection.</summary>

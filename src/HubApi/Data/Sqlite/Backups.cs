@@ -30,7 +30,7 @@ public static class Backups
         backup.Open();
         var check = backup.ExecuteScalar<string>("pragma integrity_check");
         if (check != "ok") throw new InvalidOperationException($"{source} fails integrity_check: {check}");
-        var unknown = backup.Query<string>("select version from schema_migrations").Except(Migrator.Known()).ToList();
+        var unknown = backup.Query<string>("select version from schema_migrations").Except(SqliteStore.Migrations.Known()).ToList();
         if (unknown.Count > 0) throw new InvalidOperationException($"{source} carries migrations this build does not know: {string.Join(", ", unknown)}");
 
         if (Path.GetDirectoryName(Path.GetFullPath(db.DataSource)) is { } folder) Directory.CreateDirectory(folder);

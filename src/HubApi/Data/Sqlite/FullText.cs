@@ -57,3 +57,14 @@ public sealed class FullText(ResourceCatalog catalog)
         return terms.Count == 0 ? "\"\"" : string.Join(" ", terms.Take(16).Select(t => $"\"{t}\"*"));
     }
 }
+
+/// <summary>SQLite's SQL where engines differ: FTS5 search, and numbers of either type sorting nulls as a double.</summary>
+public sealed class SqliteDialect : SqlDialect
+{
+    public static readonly SqliteDialect Instance = new();
+
+    public override (string Join, string? Condition, string Rank) Search(Resource resource, Func<object?, string> bind, string text) =>
+        (FullText.Join(resource, bind, text), null, "s.rank");
+
+    public override string NullSortKey(FieldType type) => type == FieldType.Text ? "''" : "-9.0e18";
+}

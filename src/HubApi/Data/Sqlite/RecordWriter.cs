@@ -48,36 +48,9 @@ public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
         (long)connection.ScalarPrepared(tx, "select count(*) from (select 1 from changes where resource = @resource and record_id = @id limit 1)",
             ("resource", resource.Name), ("id", id))! > 0;
 
-    /// <summary>
-    /// The records that still point at a record: every relation that targets its resource, and, for sources, the
-    /// citations of other records. At most <paramref name="sample"/> ids each.
-    /// </summary>
-    public List<Reference> References(SqliteConnection connection, SqliteTransaction tx, Resource target, string id, int sample = 10)
-    {
-        var found = new List<Reference>();
-        void Add(string resource, string via, string sql)
-        {
-            var ids = connection.Query<string>(sql, new { id, resource, limit = sample + 1 }, tx).ToList();
-            if (ids.Count > 0) found.Add(new Reference(resource, via, [.. ids.Take(sample)], ids.Count > sample));
-        }
-        foreach (var (owner, relation) in target.ReferencedBy)
-        {
-            Add(owner.Name, relation.Name, relation.Many
-                ? $"select {relation.OwnColumn} from {relation.JoinTable} where {relation.OtherColumn} = @id order by 1 limit @limit"
-                : $"select id from {owner.Table} where {relation.Column} = @id order by 1 limit @limit");
-        }
-        if (target == catalog.Sources)
-        {
-            foreach (var resource in catalog.All)
-            {
-                // A source may cite itself; that citation goes with it.
-                var self = resource == target ? " and record_id <> @id" : "";
-                Add(resource.Name, "citations",
-                    $"select distinct record_id from citations where source_id = @id and resource = @resource{self} order by 1 limit @limit");
-            }
-        }
-        return found;
-    }
+    /// <summary>The records that still point at a record (<see cref="RecordRows.References"/>).</summary>
+    public List<Reference> References(SqliteConnection connection, SqliteTransaction tx, Resource target, string id) =>
+        RecordRows.References(catalog, target, id, (sql, parameters) => connection.Query<string>(sql, parameters, tx));
 
     /// <summary>
     /// Links, citations and the search entry of one record, written afresh, but for those the record had already
@@ -103,18 +76,8 @@ public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
                 connection.ExecutePrepared(tx, InsertCitations, ("resource", resource.Name), ("id", id), ("citations", record["citations"]!.ToJsonString()));
         }
 
-        var name = record["name"]!.GetValue<string>();
-        var body = SearchBody(resource, field => record[field.Name]?.GetValue<string>(), citations);
-        if (before is null || name != (string)before.Values[resource.ColumnIndex("name")]! ||
-            body != SearchBody(resource, field => before.Values[resource.ColumnIndex(field.Name)] as string, before.Citations))
-        {
-            fullText.Index(connection, tx, resource, id, name, body);
-        }
+        if (RecordRows.SearchText(resource, record, citations, before) is var (name, body)) fullText.Index(connection, tx, resource, id, name, body);
     }
-
-    /// <summary>What the search index holds of a record besides its name: its text fields and the quotes it cites.</summary>
-    private static string SearchBody(Resource resource, Func<Field, string?> text, IEnumerable<Citation> citations) =>
-        string.Join("\n", resource.Fields.Where(f => f.Type == FieldType.Text).Select(text).Concat(citations.Select(c => c.Quote)).OfType<string>());
 
     private static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>
         connection.ExecutePrepared(tx, "insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at)",
@@ -128,26 +91,15 @@ public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
         """;
 
     /// <summary>The SQL of a resource's writes, built once from its definition.</summary>
-    private sealed class WriteSql
+    private sealed class WriteSql : RowStatements
     {
-        public WriteSql(Resource resource)
+        public WriteSql(Resource resource) : base(resource)
         {
-            Columns = [.. resource.Columns.Where(c => c.Name is not ("id" or "version" or "createdAt" or "updatedAt"))];
-            Insert = $"insert into {resource.Table} (id, {string.Join(", ", Columns.Select(c => c.Sql))}, version, created_at, updated_at) " +
-                     $"values (@id, {string.Join(", ", Columns.Select(c => "@" + c.Name))}, 1, @now, @now)";
-            Update = $"update {resource.Table} set {string.Join(", ", Columns.Select(c => $"{c.Sql} = @{c.Name}"))}, " +
-                     "version = version + 1, updated_at = @now where id = @id returning version";
-            Delete = $"delete from {resource.Table} where id = @id returning version";
             Links = [.. resource.ToMany.Select(r => new LinkSql(r,
                 $"delete from {r.JoinTable} where {r.OwnColumn} = @id",
                 $"insert into {r.JoinTable} ({r.OwnColumn}, {r.OtherColumn}) select distinct @id, value from json_each(@targets)"))];
         }
 
-        /// <summary>The writable columns besides id, in parameter order.</summary>
-        public Column[] Columns { get; }
-        public string Insert { get; }
-        public string Update { get; }
-        public string Delete { get; }
         public LinkSql[] Links { get; }
     }
 
@@ -156,19 +108,5 @@ public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
     private readonly Dictionary<Resource, WriteSql> statements = catalog.All.ToDictionary(r => r, r => new WriteSql(r));
 
     private static IEnumerable<(string, object?)> Values(WriteSql sql, JsonObject record) =>
-        sql.Columns.Select(c => (c.Name, Scalar(record[c.Name], c.Type)));
-
-    private static object? Scalar(JsonNode? node, FieldType type)
-    {
-        if (node is null) return null;
-        var value = node.AsValue();
-        return value.GetValueKind() switch
-        {
-            JsonValueKind.True => 1L,
-            JsonValueKind.False => 0L,
-            JsonValueKind.Number when type == FieldType.Integer => value.GetValue<long>(),
-            JsonValueKind.Number => value.GetValue<double>(),
-            _ => value.GetValue<string>(),
-        };
-    }
+        sql.Columns.Select(c => (c.Name, RecordRows.Scalar(record[c.Name], c.Type)));
 }

@@ -27,8 +27,11 @@ public sealed class SqliteStore : IStore
         queue = new WriteQueue(database);
         reader = new SqliteReader(catalog);
         writer = new RecordWriter(catalog, new FullText(catalog));
-        Keys = new SqliteApiKeys(database);
+        Keys = new SqlApiKeys(database.Open);
     }
+
+    /// <summary>db/migrations, SQLite's schema.</summary>
+    public static readonly Migrations Migrations = new(Path.Combine(AppContext.BaseDirectory, "db", "migrations"));
 
     /// <summary>The file and its connections, for what only SQLite has: backups, restores, pragmas.</summary>
     public SqliteDatabase Database { get; }
@@ -49,7 +52,7 @@ public sealed class SqliteStore : IStore
         using var connection = Database.Open();
         // WAL is a property of the database file, set once: readers never block the writer.
         connection.Execute("pragma journal_mode = wal");
-        var applied = Migrator.Migrate(connection);
+        var applied = Migrations.Migrate(connection);
         if (applied > 0) logger.LogInformation("Applied {Count} migration(s) to {Database}", applied, Location);
         if (catalog.All.All(r => connection.ExecuteScalar<long>($"select count(*) from (select 1 from {r.Table} limit 1)") == 0))
         {
@@ -79,7 +82,7 @@ public sealed class SqliteStore : IStore
     public bool IsReady()
     {
         using var connection = Database.Open();
-        return Migrator.IsCurrent(connection);
+        return Migrations.IsCurrent(connection);
     }
 
     /// <summary>Closes the writer once the writes in progress are done, folds the WAL back into the file, and closes.</summary>

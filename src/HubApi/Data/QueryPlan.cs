@@ -3,17 +3,18 @@ using Dapper;
 using HubApi.Query;
 using HubApi.Resources;
 
-namespace HubApi.Data.Sqlite;
+namespace HubApi.Data;
 
 /// <summary>
-/// A collection query as SQL: its join (full-text search), its conditions with their bound parameters, its order
-/// (always ending in a unique key, so keyset paging is exact) and the fingerprint its cursors are bound to. The only
+/// A collection query as SQL, for any engine (its <see cref="SqlDialect"/> says what differs): its join (full-text
+/// search), its conditions with their bound parameters, its order (always ending in a unique key, so keyset paging is
+/// exact) and the fingerprint its cursors are bound to, the same on every engine. The only
 /// identifiers that reach SQL come from the resource definitions; every value is a bound parameter.
 /// </summary>
 internal sealed record QueryPlan(Resource Resource, string Join, string Where, DynamicParameters Parameters, List<(string Sql, bool Descending)> Order, string Fingerprint)
 {
 
-    public static QueryPlan For(ListQuery query)
+    public static QueryPlan For(ListQuery query, SqlDialect sql)
     {
         var resource = query.Resource;
         var where = new List<string>();
@@ -44,7 +45,7 @@ internal sealed record QueryPlan(Resource Resource, string Join, string Where, D
             foreach (var field in resource.Filters)
             {
                 if (field.Name == name && field.Type == FieldType.Boolean)
-                    where.Add($"t.{field.Column} = {Bind(value == "true" ? 1 : 0)}");
+                    where.Add($"t.{field.Column} = {Bind(value == "true" ? 1L : 0L)}");
                 else if (field.Name == name)
                     where.Add($"t.{field.Column} in {In(ListQuery.Split(value).Distinct())}");
                 else if (field.Range.Low == name && field.Type is FieldType.Integer or FieldType.Number)
@@ -55,19 +56,21 @@ internal sealed record QueryPlan(Resource Resource, string Join, string Where, D
         }
 
         var join = "";
+        string? rank = null;
         if (query.Search is { } search)
         {
-            join = FullText.Join(resource, Bind, search);
+            (join, var matches, rank) = sql.Search(resource, Bind, search);
+            if (matches is not null) where.Add(matches);
             fingerprint.Append("|q=").Append(search);
         }
 
         var order = new List<(string, bool)>();
         foreach (var key in query.Sort)
         {
-            order.Add((SortExpression(resource, key.Name), key.Descending));
+            order.Add((SortExpression(resource, key.Name, sql), key.Descending));
             fingerprint.Append("|sort:").Append(key.Descending ? "-" : "").Append(key.Name);
         }
-        if (query.Search is not null && query.Sort.Count == 0) order.Add(("s.rank", false));
+        if (rank is not null && query.Sort.Count == 0) order.Add((rank, false));
         if (!query.Sort.Any(k => k.Name == "id")) order.Add(("t.id", false));
 
         return new QueryPlan(resource, join, where.Count == 0 ? "1 = 1" : string.Join(" and ", where), parameters, order, fingerprint.ToString());
@@ -78,12 +81,10 @@ internal sealed record QueryPlan(Resource Resource, string Join, string Where, D
         : $"t.{relation.Column} in {values}";
 
     /// <summary>Sort expressions never yield null, so keyset comparisons stay simple; null sorts first ascending, as in SQLite.</summary>
-    private static string SortExpression(Resource resource, string name)
+    private static string SortExpression(Resource resource, string name, SqlDialect sql)
     {
         var column = resource.Columns[resource.ColumnIndex(name)];
-        return !column.Nullable ? "t." + column.Sql
-            : column.Type == FieldType.Text ? $"coalesce(t.{column.Sql}, '')"
-            : $"coalesce(t.{column.Sql}, -9.0e18)";
+        return column.Nullable ? $"coalesce(t.{column.Sql}, {sql.NullSortKey(column.Type)})" : "t." + column.Sql;
     }
 
     /// <summary>Rows after the cursor: a row-value comparison when all keys share a direction (index-friendly), else the expanded form.</summary>
@@ -104,4 +105,17 @@ internal sealed record QueryPlan(Resource Resource, string Join, string Where, D
         }
         return "(" + string.Join(" or ", terms) + ")";
     }
+}
+
+/// <summary>What differs between engines in a collection query's SQL.</summary>
+public abstract class SqlDialect
+{
+    /// <summary>
+    /// A search for <paramref name="text"/> among the resource's rows (alias t): a join to add, a condition if the join
+    /// does not itself filter, and the relevance sort key (lower is better).
+    /// </summary>
+    public abstract (string Join, string? Condition, string Rank) Search(Resource resource, Func<object?, string> bind, string text);
+
+    /// <summary>What a null of this type sorts as: below every value, of the column's own type, so keyset comparisons stay simple.</summary>
+    public abstract string NullSortKey(FieldType type);
 }

@@ -1,0 +1,139 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using HubApi.Query;
+using HubApi.Resources;
+
+namespace HubApi.Data;
+
+/// <summary>
+/// Turns a validated <see cref="ListQuery"/> into rows on any engine: pages with their cursors, exports in batches,
+/// facets and included records. The engine reads records by id with their links and citations (<see cref="Records"/>,
+/// <see cref="Details"/>) and takes snapshots; the rest is the same SQL everywhere. The only identifiers that reach SQL
+/// come from the resource definitions; every value is a bound parameter.
+/// </summary>
+public abstract class RecordReader<TConnection>(SqlDialect sql) where TConnection : DbConnection
+{
+    /// <summary>Records of a resource by id, with their links and citations, in id order.</summary>
+    protected abstract List<Row> Records(TConnection connection, Resource resource, IReadOnlyCollection<string> ids);
+
+    /// <summary>Fills each row's to-many ids and citations.</summary>
+    protected abstract void Details(TConnection connection, Resource resource, List<Row> rows);
+
+    /// <summary>Begins a read of one snapshot on the connection, ended when disposed.</summary>
+    protected abstract IDisposable Snapshot(TConnection connection);
+
+    /// <summary>Reads a page; returns null when the cursor is not one this query issued.</summary>
+    public RowPage? List(TConnection connection, ListQuery query, CursorCodec cursors)
+    {
+        var plan = QueryPlan.For(query, sql);
+        object?[]? after = null;
+        if (query.Cursor is not null)
+        {
+            after = cursors.Decode(query.Cursor, plan.Fingerprint, plan.Order.Count);
+            if (after is null) return null;
+        }
+
+        var rows = Select(connection, plan, after, query.Limit + 1);
+        string? next = null;
+        if (rows.Count > query.Limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            next = cursors.Encode(plan.Fingerprint, rows[^1].SortValues);
+        }
+        Details(connection, query.Resource, rows);
+
+        long? total = query.Count
+            ? connection.ExecuteScalar<long>($"select count(*) from {query.Resource.Table} t {plan.Join} where {plan.Where}", plan.Parameters)
+            : null;
+        return new RowPage(rows, next, total, Embed(connection, query, rows));
+    }
+
+    /// <summary>Every matching row in order, a batch at a time, each batch read in a snapshot of its own, so memory stays flat (exports).</summary>
+    public IEnumerable<Row> Stream(Func<TConnection> open, ListQuery query, int batch = 500)
+    {
+        var plan = QueryPlan.For(query, sql);
+        object?[]? after = null;
+        while (true)
+        {
+            List<Row> rows;
+            using (var connection = open())
+            using (Snapshot(connection))
+            {
+                rows = Select(connection, plan, after, batch);
+                Details(connection, query.Resource, rows);
+            }
+            foreach (var row in rows) yield return row;
+            if (rows.Count < batch) yield break;
+            after = rows[^1].SortValues;
+        }
+    }
+
+    /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
+    public Dictionary<string, List<FacetCount>> Facets(TConnection connection, ListQuery query, IEnumerable<string> by)
+    {
+        var plan = QueryPlan.For(query, sql);
+        var resource = query.Resource;
+        var matching = $"from {resource.Table} t {plan.Join} where {plan.Where}";
+        var result = new Dictionary<string, List<FacetCount>>(StringComparer.Ordinal);
+        foreach (var name in by)
+        {
+            var relation = resource.Relations.FirstOrDefault(r => r.FilterName == name);
+            var field = resource.Fields.FirstOrDefault(f => f.Name == name);
+            // Null first among equal counts: SQLite's order, spelled out for engines that put nulls last.
+            var statement = relation is { Many: true }
+                ? $"select j.{relation.OtherColumn}, count(*) from {relation.JoinTable} j where j.{relation.OwnColumn} in (select t.id {matching}) group by 1 order by 2 desc, 1 nulls first limit {ListQuery.MaxFacetValues}"
+                : $"select t.{relation?.Column ?? field!.Column}, count(*) {matching} group by 1 order by 2 desc, 1 nulls first limit {ListQuery.MaxFacetValues}";
+            result[name] = [.. connection.Query<(object?, long)>(statement, plan.Parameters).Select(p => new FacetCount(
+                field?.Type == FieldType.Boolean && p.Item1 is long b ? (b != 0 ? "true" : "false") : p.Item1 is null ? null : Row.Format(p.Item1),
+                p.Item2))];
+        }
+        return result;
+    }
+
+    private static List<Row> Select(TConnection connection, QueryPlan plan, object?[]? after, int limit)
+    {
+        var where = plan.Where;
+        var parameters = new DynamicParameters(plan.Parameters);
+        if (after is not null)
+        {
+            for (var i = 0; i < after.Length; i++) parameters.Add("k" + i, after[i]);
+            where += " and " + plan.Keyset();
+        }
+        parameters.Add("limit", limit);
+        var keys = string.Join(", ", plan.Order.Select((o, i) => $"{o.Sql} as k{i}"));
+        var orderBy = string.Join(", ", plan.Order.Select(o => o.Sql + (o.Descending ? " desc" : "")));
+        var resource = plan.Resource;
+        var statement = $"select {resource.SelectList}, {keys} from {resource.Table} t {plan.Join} where {where} order by {orderBy} limit @limit";
+        return Read(connection.ExecuteReader(statement, parameters), resource, plan.Order.Count);
+    }
+
+    protected static List<Row> Read(IDataReader reader, Resource resource, int keyCount)
+    {
+        using var _ = reader;
+        var rows = new List<Row>();
+        var width = resource.Columns.Count;
+        while (reader.Read())
+        {
+            var values = new object?[width];
+            for (var i = 0; i < width; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            var keys = new object?[keyCount];
+            for (var i = 0; i < keyCount; i++) keys[i] = reader.GetValue(width + i);
+            rows.Add(new Row(values) { SortValues = keys });
+        }
+        return rows;
+    }
+
+    private Dictionary<Relation, Dictionary<string, Row>> Embed(TConnection connection, ListQuery query, List<Row> rows)
+    {
+        var included = new Dictionary<Relation, Dictionary<string, Row>>();
+        foreach (var relation in query.Include)
+        {
+            var ids = relation.Many
+                ? rows.SelectMany(r => r.Many[relation.Name]).ToHashSet(StringComparer.Ordinal)
+                : rows.Select(r => r.Values[query.Resource.ColumnIndex(relation.Name)] as string).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            included[relation] = Records(connection, relation.To, ids).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        }
+        return included;
+    }
+}
