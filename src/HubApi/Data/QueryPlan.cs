@@ -116,6 +116,9 @@ public abstract class SqlDialect
     /// </summary>
     public abstract (string Join, string? Condition, string Rank) Search(Resource resource, Func<object?, string> bind, string text);
 
+    /// <summary>A condition that <paramref name="column"/> is one of the strings bound to <paramref name="parameter"/> as a string[].</summary>
+    public abstract string AnyOf(string column, string parameter);
+
     /// <summary>What a null of this type sorts as: below every value, of the column's own type, so keyset comparisons stay simple.</summary>
     public abstract string NullSortKey(FieldType type);
 }

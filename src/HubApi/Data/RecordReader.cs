@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Text;
 using Dapper;
 using HubApi.Query;
 using HubApi.Resources;
@@ -12,8 +13,20 @@ namespace HubApi.Data;
 /// <see cref="Details"/>) and takes snapshots; the rest is the same SQL everywhere. The only identifiers that reach SQL
 /// come from the resource definitions; every value is a bound parameter.
 /// </summary>
-public abstract class RecordReader<TConnection>(SqlDialect sql) where TConnection : DbConnection
+/// <param name="sql">What the engine's SQL spells its own way.</param>
+/// <param name="open">Opens a pooled connection to the engine's database.</param>
+public abstract class RecordReader<TConnection>(SqlDialect sql, Func<TConnection> open) where TConnection : DbConnection
 {
+    /// <summary>
+    /// The cursors' signing key, made by the first migration and kept in the database (meta), read once; a read that
+    /// fails is not remembered, so the next one tries again.
+    /// </summary>
+    private readonly Lazy<CursorCodec> cursors = new(() =>
+    {
+        using var connection = open();
+        return new CursorCodec(Encoding.UTF8.GetBytes(connection.ExecuteScalar<string>("select value from meta where key = 'cursor_key'")!));
+    }, LazyThreadSafetyMode.PublicationOnly);
+
     /// <summary>Records of a resource by id, with their links and citations, in id order.</summary>
     protected abstract List<Row> Records(TConnection connection, Resource resource, IReadOnlyCollection<string> ids);
 
@@ -23,9 +36,28 @@ public abstract class RecordReader<TConnection>(SqlDialect sql) where TConnectio
     /// <summary>Begins a read of one snapshot on the connection, ended when disposed.</summary>
     protected abstract IDisposable Snapshot(TConnection connection);
 
-    /// <summary>Reads a page; returns null when the cursor is not one this query issued.</summary>
-    public RowPage? List(TConnection connection, ListQuery query, CursorCodec cursors)
+    /// <summary>Whether a record with this id exists, as a read sees the database.</summary>
+    protected abstract bool Exists(TConnection connection, Resource resource, string id);
+
+    /// <summary>A read of one snapshot on a connection of its own (<see cref="IStore.BeginRead"/>).</summary>
+    public IReadSession BeginRead()
     {
+        var connection = open();
+        try
+        {
+            return new ReadSession(this, connection, Snapshot(connection));
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a page; returns null when the cursor is not one this query issued.</summary>
+    private RowPage? List(TConnection connection, ListQuery query)
+    {
+        var cursors = this.cursors.Value;
         var plan = QueryPlan.For(query, sql);
         object?[]? after = null;
         if (query.Cursor is not null)
@@ -49,8 +81,17 @@ public abstract class RecordReader<TConnection>(SqlDialect sql) where TConnectio
         return new RowPage(rows, next, total, Embed(connection, query, rows));
     }
 
+    /// <summary>The change feed after <paramref name="after"/>, in commit order, of the named resources (all when none).</summary>
+    public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit)
+    {
+        var only = resources.Count == 0 ? "" : " and " + sql.AnyOf("resource", "resources");
+        var statement = $"select seq, resource, record_id as RecordId, op, version, at from changes where seq > @after{only} order by seq limit @limit";
+        using var connection = open();
+        return [.. connection.Query<ChangeRow>(statement, new { after, resources = resources.ToArray(), limit })];
+    }
+
     /// <summary>Every matching row in order, a batch at a time, each batch read in a snapshot of its own, so memory stays flat (exports).</summary>
-    public IEnumerable<Row> Stream(Func<TConnection> open, ListQuery query, int batch = 500)
+    public IEnumerable<Row> Stream(ListQuery query, int batch = 500)
     {
         var plan = QueryPlan.For(query, sql);
         object?[]? after = null;
@@ -70,7 +111,7 @@ public abstract class RecordReader<TConnection>(SqlDialect sql) where TConnectio
     }
 
     /// <summary>Counts per value of each facet, under the query's filters and search.</summary>
-    public Dictionary<string, List<FacetCount>> Facets(TConnection connection, ListQuery query, IEnumerable<string> by)
+    private Dictionary<string, List<FacetCount>> Facets(TConnection connection, ListQuery query, IEnumerable<string> by)
     {
         var plan = QueryPlan.For(query, sql);
         var resource = query.Resource;
@@ -135,5 +176,28 @@ public abstract class RecordReader<TConnection>(SqlDialect sql) where TConnectio
             included[relation] = Records(connection, relation.To, ids).ToDictionary(r => r.Id, StringComparer.Ordinal);
         }
         return included;
+    }
+
+    private sealed class ReadSession(RecordReader<TConnection> reader, TConnection connection, IDisposable snapshot) : IReadSession
+    {
+        public Row? Get(Resource resource, string id) => reader.Records(connection, resource, [id]).FirstOrDefault();
+
+        public bool Exists(Resource resource, string id) => reader.Exists(connection, resource, id);
+
+        public RowPage? List(ListQuery query) => reader.List(connection, query);
+
+        public Dictionary<string, List<FacetCount>> Facets(ListQuery query, IEnumerable<string> by) => reader.Facets(connection, query, by);
+
+        public void Dispose()
+        {
+            try
+            {
+                snapshot.Dispose();
+            }
+            finally
+            {
+                connection.Dispose();
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using HubApi.Resources;
 
 namespace HubApi.Data;
 
@@ -26,4 +27,8 @@ public static class SeedData
         }
         return dataset;
     }
+
+    /// <summary>The dataset's records in the catalog's order (targets of relations first): the order a store inserts them.</summary>
+    public static IEnumerable<(Resource Resource, JsonObject Record)> InLoadOrder(ResourceCatalog catalog, JsonObject dataset) =>
+        catalog.All.SelectMany(resource => (dataset[resource.Name]?.AsArray() ?? []).Select(record => (resource, record!.AsObject())));
 }

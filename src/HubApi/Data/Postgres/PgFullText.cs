@@ -55,6 +55,9 @@ public sealed class PgDialect : SqlDialect
         return (join, condition, PgFullText.Rank);
     }
 
+    /// <summary>Npgsql binds the array as one PostgreSQL array, which Dapper leaves whole.</summary>
+    public override string AnyOf(string column, string parameter) => $"{column} = any(@{parameter})";
+
     /// <summary>A bigint stand-in for bigint columns, so cursor values read back as they were.</summary>
     public override string NullSortKey(FieldType type) => type switch
     {

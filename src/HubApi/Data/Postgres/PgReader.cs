@@ -9,13 +9,15 @@ namespace HubApi.Data.Postgres;
 /// Reads records from PostgreSQL: by id with their links and citations (ids bound as one array), locking them inside a
 /// write; pages, exports and facets as every engine reads them.
 /// </summary>
-public sealed class PgReader(ResourceCatalog catalog) : RecordReader<NpgsqlConnection>(PgDialect.Instance)
+public sealed class PgReader(ResourceCatalog catalog, Func<NpgsqlConnection> open) : RecordReader<NpgsqlConnection>(PgDialect.Instance, open)
 {
     protected override List<Row> Records(NpgsqlConnection connection, Resource resource, IReadOnlyCollection<string> ids) => ByIds(connection, resource, ids);
 
     protected override void Details(NpgsqlConnection connection, Resource resource, List<Row> rows) => LoadDetails(connection, resource, rows);
 
     protected override IDisposable Snapshot(NpgsqlConnection connection) => Postgres.Snapshot.Begin(connection);
+
+    protected override bool Exists(NpgsqlConnection connection, Resource resource, string id) => Exists(connection, resource, id, keyShare: false);
 
     /// <summary>
     /// One record. Inside a write (<paramref name="forUpdate"/>), its row is locked until the write ends, in the mode an
@@ -28,7 +30,7 @@ public sealed class PgReader(ResourceCatalog catalog) : RecordReader<NpgsqlConne
     }
 
     /// <summary>Whether the record exists. Inside a write (<paramref name="keyShare"/>), a record found cannot be deleted until the write ends.</summary>
-    public bool Exists(NpgsqlConnection connection, Resource resource, string id, bool keyShare = false) =>
+    public bool Exists(NpgsqlConnection connection, Resource resource, string id, bool keyShare) =>
         connection.ExecuteScalar<bool>(keyShare ? existsForKeyShare[resource] : existsSql[resource], new { id });
 
     private readonly Dictionary<Resource, string> existsSql =

@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
 using HubApi.Query;
@@ -34,7 +33,6 @@ public sealed class PostgresStore : IStore, IDisposable
 
     private readonly SemaphoreSlim writeSlots = new(MaxConcurrentWrites, MaxConcurrentWrites);
     private readonly ChangeListener listener;
-    private CursorCodec? cursors;
     private int closed;
 
     public PostgresStore(string connectionString, ResourceCatalog catalog)
@@ -44,7 +42,7 @@ public sealed class PostgresStore : IStore, IDisposable
         dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         this.catalog = catalog;
         listener = new ChangeListener(dataSource, AnnounceAsync);
-        Reader = new PgReader(catalog);
+        Reader = new PgReader(catalog, dataSource.OpenConnection);
         Writer = new PgRecordWriter(catalog, listener.Own);
         Keys = new SqlApiKeys(dataSource.OpenConnection);
         _ = ReserveThreads.Value;
@@ -88,13 +86,10 @@ public sealed class PostgresStore : IStore, IDisposable
         var now = Timestamps.Now();
         var count = 0;
         using var tx = connection.BeginTransaction();
-        foreach (var resource in catalog.All)
+        foreach (var (resource, record) in SeedData.InLoadOrder(catalog, dataset))
         {
-            foreach (var record in dataset[resource.Name]?.AsArray() ?? [])
-            {
-                Writer.Insert(connection, resource, record!.AsObject(), now);
-                count++;
-            }
+            Writer.Insert(connection, resource, record, now);
+            count++;
         }
         tx.Commit();
         return count;
@@ -117,19 +112,7 @@ public sealed class PostgresStore : IStore, IDisposable
 
     public void Dispose() => Close();
 
-    public IReadSession BeginRead()
-    {
-        var connection = dataSource.OpenConnection();
-        try
-        {
-            return new ReadSession(this, connection, Snapshot.Begin(connection));
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    public IReadSession BeginRead() => Reader.BeginRead();
 
     public async Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation)
     {
@@ -190,35 +173,9 @@ public sealed class PostgresStore : IStore, IDisposable
         }
     }
 
-    public IEnumerable<Row> Stream(ListQuery query) => Reader.Stream(dataSource.OpenConnection, query);
+    public IEnumerable<Row> Stream(ListQuery query) => Reader.Stream(query);
 
-    public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit)
-    {
-        const string all = """
-            select seq, resource, record_id as RecordId, op, version, at
-            from changes where seq > @after order by seq limit @limit
-            """;
-        const string some = """
-            select seq, resource, record_id as RecordId, op, version, at
-            from changes where seq > @after and resource = any (@resources) order by seq limit @limit
-            """;
-        using var connection = dataSource.OpenConnection();
-        return [.. connection.Query<ChangeRow>(resources.Count == 0 ? all : some, new { after, resources = resources.ToArray(), limit })];
-    }
-
-    /// <summary>The cursors' signing key, made by the first migration and kept in the database.</summary>
-    private CursorCodec Cursors
-    {
-        get
-        {
-            if (cursors is null)
-            {
-                using var connection = dataSource.OpenConnection();
-                cursors = new CursorCodec(Encoding.UTF8.GetBytes(connection.ExecuteScalar<string>("select value from meta where key = 'cursor_key'")!));
-            }
-            return cursors;
-        }
-    }
+    public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit) => Reader.Changes(after, resources, limit);
 
     /// <summary>
     /// While the server cannot be reached, is shutting down or starting, has no connection left, or cancels a write that
@@ -242,22 +199,6 @@ public sealed class PostgresStore : IStore, IDisposable
         _ => null,
     };
 
-    private sealed class ReadSession(PostgresStore store, NpgsqlConnection connection, IDisposable snapshot) : IReadSession
-    {
-        public Row? Get(Resource resource, string id) => store.Reader.Get(connection, resource, id);
-
-        public bool Exists(Resource resource, string id) => store.Reader.Exists(connection, resource, id);
-
-        public RowPage? List(ListQuery query) => store.Reader.List(connection, query, store.Cursors);
-
-        public Dictionary<string, List<FacetCount>> Facets(ListQuery query, IEnumerable<string> by) => store.Reader.Facets(connection, query, by);
-
-        public void Dispose()
-        {
-            snapshot.Dispose();
-            connection.Dispose();
-        }
-    }
 }
 
 /// <summary>A write that waited <see cref="PostgresStore.WriteWait"/> for its turn in vain (503 + Retry-After).</summary>

@@ -67,4 +67,7 @@ public sealed class SqliteDialect : SqlDialect
         (FullText.Join(resource, bind, text), null, "s.rank");
 
     public override string NullSortKey(FieldType type) => type == FieldType.Text ? "''" : "-9.0e18";
+
+    /// <summary>Dapper expands the array into one parameter per string for SQLite.</summary>
+    public override string AnyOf(string column, string parameter) => $"{column} in @{parameter}";
 }

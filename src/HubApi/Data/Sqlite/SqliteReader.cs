@@ -10,13 +10,15 @@ namespace HubApi.Data.Sqlite;
 /// Reads records from SQLite: by id with their links and citations, inside a write (given its transaction) as statements
 /// compiled once, otherwise through Dapper; pages, exports and facets as every engine reads them.
 /// </summary>
-public sealed class SqliteReader(ResourceCatalog catalog) : RecordReader<SqliteConnection>(SqliteDialect.Instance)
+public sealed class SqliteReader(ResourceCatalog catalog, Func<SqliteConnection> open) : RecordReader<SqliteConnection>(SqliteDialect.Instance, open)
 {
     protected override List<Row> Records(SqliteConnection connection, Resource resource, IReadOnlyCollection<string> ids) => ByIds(connection, resource, ids);
 
     protected override void Details(SqliteConnection connection, Resource resource, List<Row> rows) => LoadDetails(connection, resource, rows);
 
     protected override IDisposable Snapshot(SqliteConnection connection) => SqliteDatabase.BeginRead(connection);
+
+    protected override bool Exists(SqliteConnection connection, Resource resource, string id) => Exists(connection, resource, id, null);
 
     /// <summary>One record; pass the transaction when reading inside a write, so the read sees what the write sees.</summary>
     public Row? Get(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null)
@@ -26,7 +28,7 @@ public sealed class SqliteReader(ResourceCatalog catalog) : RecordReader<SqliteC
     }
 
     /// <summary>Whether a record with this id exists; given a write's transaction, as that write sees the database.</summary>
-    public bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx = null)
+    public bool Exists(SqliteConnection connection, Resource resource, string id, SqliteTransaction? tx)
     {
         using var reader = Query(connection, tx, existsSql[resource], ("id", id));
         return reader.Read() && reader.GetInt64(0) > 0;
@@ -36,7 +38,7 @@ public sealed class SqliteReader(ResourceCatalog catalog) : RecordReader<SqliteC
         catalog.All.ToDictionary(r => r, r => $"select count(*) from {r.Table} where id = @id");
 
     /// <summary>
-    /// Runs a query of <see cref="Exists"/>, <see cref="ByIds"/> or <see cref="LoadDetails"/>: inside a write (given its
+    /// Runs a query of Exists, <see cref="ByIds"/> or <see cref="LoadDetails"/>: inside a write (given its
     /// transaction, on the writer connection) as a statement compiled once (<see cref="Prepared"/>), else through Dapper.
     /// </summary>
     private static IDataReader Query(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] parameters)

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
 using HubApi.Query;
@@ -18,14 +17,13 @@ public sealed class SqliteStore : IStore
     private readonly WriteQueue queue;
     private readonly SqliteReader reader;
     private readonly RecordWriter writer;
-    private CursorCodec? cursors;
 
     public SqliteStore(SqliteDatabase database, ResourceCatalog catalog)
     {
         Database = database;
         this.catalog = catalog;
         queue = new WriteQueue(database);
-        reader = new SqliteReader(catalog);
+        reader = new SqliteReader(catalog, database.Open);
         writer = new RecordWriter(catalog, new FullText(catalog));
         Keys = new SqlApiKeys(database.Open);
     }
@@ -67,13 +65,10 @@ public sealed class SqliteStore : IStore
         var now = Timestamps.Now();
         var count = 0;
         using var tx = connection.BeginTransaction();
-        foreach (var resource in catalog.All)
+        foreach (var (resource, record) in SeedData.InLoadOrder(catalog, dataset))
         {
-            foreach (var record in dataset[resource.Name]?.AsArray() ?? [])
-            {
-                writer.Insert(connection, tx, resource, record!.AsObject(), now);
-                count++;
-            }
+            writer.Insert(connection, tx, resource, record, now);
+            count++;
         }
         tx.Commit();
         return count;
@@ -93,52 +88,14 @@ public sealed class SqliteStore : IStore
         Database.ClearPool();
     }
 
-    public IReadSession BeginRead()
-    {
-        var connection = Database.Open();
-        try
-        {
-            return new ReadSession(this, connection, SqliteDatabase.BeginRead(connection));
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    public IReadSession BeginRead() => reader.BeginRead();
 
     public async Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation) =>
         new WriteSession(this, await queue.BeginWriteAsync(cancellation));
 
-    public IEnumerable<Row> Stream(ListQuery query) => reader.Stream(Database.Open, query);
+    public IEnumerable<Row> Stream(ListQuery query) => reader.Stream(query);
 
-    public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit)
-    {
-        const string all = """
-            select seq, resource, record_id as RecordId, op, version, at
-            from changes where seq > @after order by seq limit @limit
-            """;
-        const string some = """
-            select seq, resource, record_id as RecordId, op, version, at
-            from changes where seq > @after and resource in @resources order by seq limit @limit
-            """;
-        using var connection = Database.Open();
-        return [.. connection.Query<ChangeRow>(resources.Count == 0 ? all : some, new { after, resources, limit })];
-    }
-
-    /// <summary>The cursors' signing key, made by the first migration and kept in the database.</summary>
-    private CursorCodec Cursors
-    {
-        get
-        {
-            if (cursors is null)
-            {
-                using var connection = Database.Open();
-                cursors = new CursorCodec(Encoding.UTF8.GetBytes(connection.ExecuteScalar<string>("select value from meta where key = 'cursor_key'")!));
-            }
-            return cursors;
-        }
-    }
+    public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit) => reader.Changes(after, resources, limit);
 
     /// <summary>
     /// A busy or locked database is temporary (503 with Retry-After, never a hang or a 500); a full disk is 507; a
@@ -153,29 +110,6 @@ public sealed class SqliteStore : IStore
         11 or 26 => new(503, 60, "The database is damaged; the operator has been told."),     // CORRUPT, NOTADB
         _ => null,
     };
-
-    private sealed class ReadSession(SqliteStore store, SqliteConnection connection, IDisposable snapshot) : IReadSession
-    {
-        public Row? Get(Resource resource, string id) => store.reader.Get(connection, resource, id);
-
-        public bool Exists(Resource resource, string id) => store.reader.Exists(connection, resource, id);
-
-        public RowPage? List(ListQuery query) => store.reader.List(connection, query, store.Cursors);
-
-        public Dictionary<string, List<FacetCount>> Facets(ListQuery query, IEnumerable<string> by) => store.reader.Facets(connection, query, by);
-
-        public void Dispose()
-        {
-            try
-            {
-                snapshot.Dispose();
-            }
-            finally
-            {
-                connection.Dispose();
-            }
-        }
-    }
 
     /// <summary>One write's statements, all inside its savepoint of the shared transaction (<see cref="WriteTransaction"/>).</summary>
     private sealed class WriteSession(SqliteStore store, WriteTransaction write) : IWriteSession
