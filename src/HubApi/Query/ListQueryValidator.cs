@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FluentValidation;
 using HubApi.Resources;
 
@@ -10,9 +11,19 @@ namespace HubApi.Query;
 /// </summary>
 public sealed class ListQueryValidator : QueryValidator
 {
+    /// <summary>
+    /// The validator of a resource's lists (or of its facets), built once per process like <see cref="RecordValidator.For"/>:
+    /// its own list and every nested list of it (/v1/zones/{id}/firms) share one.
+    /// </summary>
+    public static ListQueryValidator For(Resource resource, bool facets = false) =>
+        (facets ? BuiltForFacets : Built).GetValue(resource, r => new ListQueryValidator(r, facets));
+
+    private static readonly ConditionalWeakTable<Resource, ListQueryValidator> Built = new();
+    private static readonly ConditionalWeakTable<Resource, ListQueryValidator> BuiltForFacets = new();
+
     /// <param name="resource">Whose parameters to accept.</param>
     /// <param name="facets">Validate a facets request: `by`, `q` and the filters, no paging.</param>
-    public ListQueryValidator(Resource resource, bool facets = false)
+    private ListQueryValidator(Resource resource, bool facets)
         : base([.. facets ? ["by", "q"] : ListQuery.Common, .. ListQuery.FilterNames(resource)])
     {
         if (facets)
