@@ -31,7 +31,7 @@ public static class ChangesApi
         var group = app.MapGroup("/v1/changes").WithTags("Changes");
 
         group.MapGet("", List)
-            .ValidateQuery(new ChangesQueryValidator(resources, stream: false))
+            .ValidateQuery(() => new ChangesQueryValidator(resources, stream: false))
             .WithName("ListChanges")
             .WithMetadata(new FeedEndpoint(Stream: false))
             .WithSummary("List changes")
@@ -44,7 +44,7 @@ public static class ChangesApi
             .Produces(StatusCodes.Status304NotModified);
 
         group.MapGet("/stream", Stream)
-            .ValidateQuery(new ChangesQueryValidator(resources, stream: true))
+            .ValidateQuery(() => new ChangesQueryValidator(resources, stream: true))
             .DisableRequestTimeout() // a stream stays open for as long as the client listens
             .WithName("StreamChanges")
             .WithMetadata(new FeedEndpoint(Stream: true))

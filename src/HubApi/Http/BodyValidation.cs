@@ -19,7 +19,7 @@ public sealed record WriteBody(ReadOnlyMemory<byte> Bytes, JsonObject Record);
 /// lengths and required members; a patch's members as it names them), so that a body that fails never waits for the
 /// write lock. The handler reads the parsed body and runs <see cref="RecordValidator.References"/> inside its transaction.
 /// </summary>
-public sealed class BodyValidation(RecordValidator validator, Resource resource, WriteKind kind) : IEndpointFilter
+public sealed class BodyValidation(Lazy<RecordValidator> validator, Resource resource, WriteKind kind) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -47,7 +47,7 @@ public sealed class BodyValidation(RecordValidator validator, Resource resource,
                 record["id"] = slug;
             }
         }
-        var result = validator.Validate(new RecordCandidate(record, routeId, IsPatch: kind == WriteKind.Patch));
+        var result = validator.Value.Validate(new RecordCandidate(record, routeId, IsPatch: kind == WriteKind.Patch));
         if (!result.IsValid) return TypedResults.ValidationProblem(result.ToDictionary());
         http.Items[typeof(WriteBody)] = new WriteBody(body, record);
         return await next(context);
@@ -64,6 +64,6 @@ public static class BodyValidationExtensions
     /// Reads and validates the write's body with <paramref name="validator"/> (see <see cref="BodyValidation"/>). Adds no
     /// response metadata: the handler's typed results already declare the 400, so the document keeps its order.
     /// </summary>
-    public static RouteHandlerBuilder ValidateBody(this RouteHandlerBuilder builder, RecordValidator validator, Resource resource, WriteKind kind) =>
+    public static RouteHandlerBuilder ValidateBody(this RouteHandlerBuilder builder, Lazy<RecordValidator> validator, Resource resource, WriteKind kind) =>
         builder.AddEndpointFilter(new BodyValidation(validator, resource, kind));
 }

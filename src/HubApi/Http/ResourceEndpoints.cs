@@ -17,7 +17,7 @@ public static class ResourceEndpoints
         group.AddEndpointFilter<ResponseCacheFilter>();
 
         group.MapGet("", (HttpContext http, IStore store) => List(http, store, resource, null))
-            .ValidateQuery(ListQueryValidator.For(resource))
+            .ValidateQuery(() => ListQueryValidator.For(resource))
             .WithName("List" + resource.Title)
             .WithSummary($"List {resource.Name}")
             .WithDescription(resource.Description + " Keyset-paged: follow `next` (or the `Link: rel=\"next\"` header) to the end.")
@@ -26,7 +26,7 @@ public static class ResourceEndpoints
             .Produces(StatusCodes.Status304NotModified);
 
         group.MapGet("/facets", (HttpContext http, IStore store) => Facets(http, store, resource))
-            .ValidateQuery(ListQueryValidator.For(resource, facets: true))
+            .ValidateQuery(() => ListQueryValidator.For(resource, facets: true))
             .WithName($"Get{resource.SingularTitle}Facets")
             .WithSummary($"Count {resource.Name} per value")
             .WithDescription($"For each facet named in `by`, the number of {resource.Name} per value, under the same filters and search as the list.")
@@ -53,7 +53,7 @@ public static class ResourceEndpoints
         var relation = child.Relations.Single(r => r.Target == parent.Name);
         return group.MapGet("/{id}/" + child.Name, (string id, HttpContext http, IStore store) =>
                 List(http, store, child, new Scope(relation, id), parent))
-            .ValidateQuery(ListQueryValidator.For(child))
+            .ValidateQuery(() => ListQueryValidator.For(child))
             .WithName($"List{parent.SingularTitle}{child.Title}")
             .WithSummary($"List the {child.Name} of {parent.Indefinite}")
             .WithDescription($"The {child.Name} whose `{relation.Name}` includes the {parent.Singular}; the same query language as `GET /v1/{child.Name}`.")

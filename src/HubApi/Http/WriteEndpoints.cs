@@ -19,7 +19,8 @@ public static class WriteEndpoints
 {
     public static RouteGroupBuilder MapWrites(this RouteGroupBuilder group, Resource resource, ResourceCatalog catalog)
     {
-        var validator = RecordValidator.For(resource, catalog.Sources);
+        // Built on the first write, not at start-up (see QueryValidation).
+        var validator = new Lazy<RecordValidator>(() => RecordValidator.For(resource, catalog.Sources));
         var writes = group.MapGroup("")
             .RequireAuthorization(ApiKeyAuthentication.WritePolicy)
             .RequireCors(HttpServices.WriteCorsPolicy);
@@ -27,7 +28,7 @@ public static class WriteEndpoints
         var title = resource.SingularTitle;
         var item = $"`GET /v1/{resource.Name}/{{id}}`";
 
-        writes.MapPost("", (HttpContext http, IStore store, ResponseCache cache) => Create(http, store, cache, resource, validator))
+        writes.MapPost("", (HttpContext http, IStore store, ResponseCache cache) => Create(http, store, cache, resource, validator.Value))
             .ValidateBody(validator, resource, WriteKind.Create)
             .WithName("Create" + title)
             .WithSummary($"Create {resource.Indefinite}")
@@ -41,7 +42,7 @@ public static class WriteEndpoints
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
-        writes.MapPut("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Replace(id, http, store, cache, resource, validator))
+        writes.MapPut("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Replace(id, http, store, cache, resource, validator.Value))
             .ValidateBody(validator, resource, WriteKind.Replace)
             .WithName("Replace" + title)
             .WithSummary($"Replace {resource.Indefinite}")
@@ -53,7 +54,7 @@ public static class WriteEndpoints
             .Produces(StatusCodes.Status200OK)
             .ProducesProblems(ChangeProblems);
 
-        writes.MapPatch("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Patch(id, http, store, cache, resource, validator))
+        writes.MapPatch("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Patch(id, http, store, cache, resource, validator.Value))
             .ValidateBody(validator, resource, WriteKind.Patch)
             .WithName("Patch" + title)
             .WithSummary($"Change part of {resource.Indefinite}")
