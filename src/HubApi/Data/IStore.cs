@@ -50,6 +50,12 @@ public interface IStore
 
     IApiKeyStore Keys { get; }
 
+    /// <summary>
+    /// Where processes sharing this database count rate-limit permits together, or null when the engine serves one
+    /// process (SQLite), whose limits are counted in memory alone.
+    /// </summary>
+    IPermitLedger? Permits => null;
+
     /// <summary>What one of this engine's errors means for a client (busy, full, unavailable), or null when it is not one.</summary>
     StoreFault? Fault(DbException exception);
 }

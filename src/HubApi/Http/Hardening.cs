@@ -1,22 +1,12 @@
-using System.Globalization;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace HubApi.Http;
 
-/// <summary>Limits, time-outs, rate limits and security headers: what a public API needs before its first request.</summary>
+/// <summary>Limits, time-outs, rate limits (<see cref="RateLimits"/>) and security headers: what a public API needs before its first request.</summary>
 public static class Hardening
 {
     /// <summary>How long a request may run before it is answered 503 (exports and the change stream opt out).</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
-
-    /// <summary>Requests per minute per client address without a key, and per API key; 0 switches one off.</summary>
-    private static (int Anonymous, int Keyed) RateLimits(IConfiguration configuration)
-    {
-        var settings = configuration.GetSection("RateLimiting");
-        return (settings.GetValue("AnonymousPermitsPerMinute", 600), settings.GetValue("KeyedPermitsPerMinute", 3000));
-    }
 
     public static void AddHubHardening(this WebApplicationBuilder builder)
     {
@@ -35,32 +25,7 @@ public static class Hardening
             TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
         });
 
-        var (anonymous, keyed) = RateLimits(builder.Configuration);
-        builder.Services.AddRateLimiter(o =>
-        {
-            // Keyed clients are partitioned by their key, anonymous ones by their address; 0 switches a budget off.
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            {
-                var key = http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null;
-                var (partition, permits) = key is not null
-                    ? ("key:" + key, keyed)
-                    : ("ip:" + http.Connection.RemoteIpAddress, anonymous);
-                return permits <= 0
-                    ? RateLimitPartition.GetNoLimiter(partition)
-                    : RateLimitPartition.GetFixedWindowLimiter(partition, _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
-                    });
-            });
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.OnRejected = async (context, cancel) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-                context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests,
-                    detail: "Too many requests; retry after the number of seconds in Retry-After.").ExecuteAsync(context.HttpContext);
-            };
-        });
+        builder.Services.AddHubRateLimits();
     }
 
     public static void UseHubHardening(this WebApplication app)
@@ -81,7 +46,6 @@ public static class Hardening
                 : "default-src 'none'; frame-ancestors 'none'";
             return next(http);
         });
-        // With both budgets switched off (benchmarks), the limiter is left out of the pipeline altogether.
-        if (RateLimits(app.Configuration) is not (0, 0)) app.UseRateLimiter();
+        app.UseHubRateLimits();
     }
 }

@@ -31,13 +31,13 @@ public static class HttpServices
             .AllowAnyOrigin()
             .WithMethods("GET", "HEAD")
             .WithHeaders("If-None-Match", "Accept", "Last-Event-ID")
-            .WithExposedHeaders("ETag", "Link", "Location", "Retry-After")));
+            .WithExposedHeaders("ETag", "Link", "Location", "Retry-After", "RateLimit-Policy", "RateLimit")));
         // Writes carry a key: browsers may send them only from the origins configured in Cors:WriteOrigins (none by default).
         services.AddOptions<CorsOptions>().Configure<IConfiguration>((o, configuration) => o.AddPolicy(WriteCorsPolicy, policy => policy
             .WithOrigins(WriteOrigins(configuration))
             .WithMethods("POST", "PUT", "PATCH", "DELETE")
             .WithHeaders("Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key")
-            .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed")));
+            .WithExposedHeaders("ETag", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit-Policy", "RateLimit")));
         return services;
     }
 

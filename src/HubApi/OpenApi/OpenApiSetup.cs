@@ -45,6 +45,7 @@ public static class OpenApiSetup
             o.SchemaFilter<SharedSchemaFilter>();
             o.SchemaFilter<ProblemSchemaFilter>();
             o.DocumentFilter<ComponentsFilter>();
+            o.DocumentFilter<RateLimitHeadersFilter>(); // after the shared responses exist
         });
         return services;
     }

@@ -45,6 +45,7 @@ public sealed class PostgresStore : IStore, IDisposable
         Reader = new PgReader(catalog, dataSource.OpenConnection);
         Writer = new PgRecordWriter(catalog, listener.Own);
         Keys = new SqlApiKeys(dataSource.OpenConnection);
+        Permits = new PgPermitLedger(dataSource);
         _ = ReserveThreads.Value;
     }
 
@@ -61,6 +62,9 @@ public sealed class PostgresStore : IStore, IDisposable
     public string Location { get; }
 
     public IApiKeyStore Keys { get; }
+
+    /// <summary>Replicas on one database count API keys' rate-limit permits together.</summary>
+    public IPermitLedger Permits { get; }
 
     public event Action<IReadOnlyCollection<string>>? Committed;
 
