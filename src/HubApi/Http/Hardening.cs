@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HubApi.Http;
 
@@ -25,7 +26,8 @@ public static class Hardening
             TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
         });
 
-        builder.Services.AddHubRateLimits();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RateLimits>();
     }
 
     public static void UseHubHardening(this WebApplication app)
@@ -46,6 +48,9 @@ public static class Hardening
                 : "default-src 'none'; frame-ancestors 'none'";
             return next(http);
         });
-        app.UseHubRateLimits();
+        // Each request is counted once its key is known and before anything answers it, the response cache included.
+        // With both budgets switched off (benchmarks), the limiter stays out of the pipeline.
+        var limits = app.Services.GetRequiredService<RateLimits>();
+        if (limits.Any) app.Use(limits.Invoke);
     }
 }

@@ -87,6 +87,7 @@ public sealed class SharedRateCounter : IRateCounter<string>
         this.ledger = ledger;
         this.clock = clock;
         this.logger = logger;
+        // Keys are issued by operators, far fewer than the table holds: it never fills, and no key shares the overflow.
         table = new PartitionTable<string, Leased>(capacity, () => new Leased { Unleased = permits });
     }
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Claims;
 using HubApi.Data;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HubApi.Http;
 
@@ -118,22 +117,5 @@ public sealed class RateLimits
         address.TryWriteBytes(bytes, out _);
         bytes[8..].Clear();
         return new IPAddress(bytes);
-    }
-}
-
-public static class RateLimiting
-{
-    public static IServiceCollection AddHubRateLimits(this IServiceCollection services)
-    {
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<RateLimits>();
-        return services;
-    }
-
-    /// <summary>Counts each request, after the key is known and before anything answers it (the response cache included).</summary>
-    public static void UseHubRateLimits(this WebApplication app)
-    {
-        var limits = app.Services.GetRequiredService<RateLimits>();
-        if (limits.Any) app.Use(limits.Invoke);
     }
 }
