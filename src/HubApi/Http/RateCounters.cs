@@ -64,9 +64,10 @@ public sealed class LocalRateCounter<TKey> : IRateCounter<TKey> where TKey : not
 /// </summary>
 public sealed class SharedRateCounter : IRateCounter<string>
 {
-    /// <summary>How long a lease may take before the replica counts alone (and does for <see cref="Unreachable"/>).</summary>
-    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>How long a lease may take before the replica counts alone (the key's requests wait for it meanwhile).</summary>
+    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long a replica counts alone after a lease failed, before it asks the database again.</summary>
     public static readonly TimeSpan Unreachable = TimeSpan.FromSeconds(5);
 
     private readonly int permits;

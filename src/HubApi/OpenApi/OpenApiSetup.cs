@@ -45,7 +45,7 @@ public static class OpenApiSetup
             o.SchemaFilter<SharedSchemaFilter>();
             o.SchemaFilter<ProblemSchemaFilter>();
             o.DocumentFilter<ComponentsFilter>();
-            o.DocumentFilter<RateLimitHeadersFilter>(); // after the shared responses exist
+            o.DocumentFilter<RateLimitHeadersFilter>(); // last: every response, shared ones included, exists by then
         });
         return services;
     }
