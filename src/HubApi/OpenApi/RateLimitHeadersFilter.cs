@@ -21,8 +21,8 @@ public sealed class RateLimitHeadersFilter : IDocumentFilter
         document.Components.Headers[RateLimits.PolicyHeader] = new OpenApiHeader
         {
             Description = $"The budget the request was counted against ({Draft}): `\"keyed\"`, per API key, or `\"anonymous\"`, per " +
-                          "client address for requests without a valid key; `q` requests per window of `w` seconds. Absent when that " +
-                          "budget is switched off.",
+                          "client address (IPv6: per /64 network) for requests without a valid key; `q` requests per window of `w` " +
+                          "seconds. Absent when that budget is switched off.",
             Schema = Field("^\"(keyed|anonymous)\";q=[0-9]{1,10};w=[0-9]{1,5}$"),
             Example = JsonValue.Create("\"keyed\";q=3000;w=60"),
         };
