@@ -156,9 +156,10 @@ CONF
 
   # --- HubApi replicas ---------------------------------------------------------------------------------------------
   [ -f "$run/admin-key" ] || { (umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$run/admin-key"); }
-  # Npgsql remembers a host it could not reach for Host Recheck Seconds (10 by default) and meanwhile answers "no
-  # suitable host": 2 s brings the replicas back that much sooner after a restart or a failover.
-  local conn="Host=127.0.0.1:$p1,127.0.0.1:$p2;Database=hubapi;Username=hubapi;Target Session Attributes=primary;Host Recheck Seconds=2"
+  # With several hosts, Npgsql takes any broken connection for its server being down and, for Host Recheck Seconds (10
+  # by default), finds "no suitable host": 1 s brings a replica back that much sooner after a restart, a failover or
+  # one ended backend.
+  local conn="Host=127.0.0.1:$p1,127.0.0.1:$p2;Database=hubapi;Username=hubapi;Target Session Attributes=primary;Host Recheck Seconds=1"
   cat > "$run/state" <<STATE
 N=$n
 BASE=$base
