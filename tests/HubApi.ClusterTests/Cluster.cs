@@ -18,7 +18,10 @@ public sealed class Cluster : IDisposable
     /// <summary>Anonymous requests per minute per client address and replica: low, so the forwarded-headers test reaches it.</summary>
     public const int AnonymousPermitsPerMinute = 30;
 
-    public string Run { get; } = Path.Combine(Path.GetTempPath(), $"hubapi-cluster-{Guid.NewGuid():N}");
+    /// <summary>cluster.sh's run folder: HUBAPI_CLUSTER_RUN (test.sh's, so it can stop what a crashed run left), or a new one.</summary>
+    public string Run { get; } = Environment.GetEnvironmentVariable("HUBAPI_CLUSTER_RUN") is { Length: > 0 } run
+        ? run
+        : Path.Combine(Path.GetTempPath(), $"hubapi-cluster-{Guid.NewGuid():N}");
     public int NginxPort { get; private set; }
     public int PrimaryPort { get; private set; }
     public int StandbyPort { get; private set; }
