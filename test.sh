@@ -5,6 +5,8 @@
 #     tests/HubApi.ClientTests: NSwag client, Swagger UI in Chromium), from their trx files;
 #   - tests/HubApi.Tests a second time on PostgreSQL 15 (Database__Provider=Postgres), in a throwaway cluster started
 #     here, without the tests about SQLite itself (Trait Provider=Sqlite);
+#   - tests/HubApi.ClusterTests: two replicas behind nginx on a PostgreSQL primary and standby, started by
+#     deploy/cluster.sh (Trait Provider=Cluster, left out of the runs above);
 #   - the contract checks in tests/contract: Redocly and Spectral lint of openapi.yaml and the TypeScript type-check,
 #     one test each;
 #   - the TypeScript client suite (node --test) against the live service through Prism's validation proxy, from its TAP.
@@ -16,7 +18,11 @@ contract="$root/tests/contract"
 results="$(mktemp -d)"
 pgdata=""
 pgpid=""
+clusterrun=""
 cleanup() {
+  # The cluster tests stop their cluster themselves; if they were cut short, stop what deploy/cluster.sh recorded.
+  if [ -n "$clusterrun" ] && [ -f "$clusterrun/state" ]; then CLUSTER_RUN="$clusterrun" "$root/deploy/cluster.sh" stop >/dev/null 2>&1 || true; fi
+  if [ -n "$clusterrun" ]; then rm -rf "$clusterrun"; fi
   # Stop only the PostgreSQL this script started, by its postmaster's pid (SIGINT: a fast shutdown).
   if [ -n "$pgpid" ] && kill -0 "$pgpid" 2>/dev/null; then
     kill -INT "$pgpid" 2>/dev/null || true
@@ -34,20 +40,24 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 step() { printf '\n== %s\n' "$*"; }
 
 # --- What a fresh machine lacks --------------------------------------------------------------------------------
+# Debian packages, installed together (one apt-get update): Chromium for the Swagger UI test, PostgreSQL 15 for the
+# PostgreSQL run and the cluster tests, nginx and curl for the cluster tests (deploy/cluster.sh).
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-if [ ! -x /usr/bin/chromium ]; then
-  step "installing Debian's chromium (for the Swagger UI test)"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
 pgbin=/usr/lib/postgresql/15/bin
-if [ ! -x "$pgbin/initdb" ]; then
-  step "installing Debian's PostgreSQL 15 (for the PostgreSQL run of the tests)"
-  # No default cluster: the tests start a throwaway one of their own.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x "$pgbin/initdb" ] || missing+=(postgresql-15)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian's ${missing[*]}"
+  # No default PostgreSQL cluster: the tests start throwaway ones of their own. Keep any configuration file already
+  # there (--force-confold), so an install never stops on a prompt.
   as_root mkdir -p /etc/postgresql-common
   [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq -o Dpkg::Options::=--force-confold postgresql-15 >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+  [ -x "$pgbin/initdb" ] || { echo "test.sh: PostgreSQL 15 was not installed in $pgbin (this suite expects Debian 12's postgresql-15)" >&2; exit 1; }
 fi
 if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
   echo "test.sh: Node.js 20.19 or later is needed for tests/contract (found: $(node --version 2>/dev/null || echo none))" >&2
@@ -62,7 +72,7 @@ step "dotnet build"
 dotnet build HubApi.sln --configuration Release -nologo -clp:ErrorsOnly
 status=0
 step "dotnet test"
-dotnet test HubApi.sln --configuration Release --no-build --filter "Provider!=Postgres" --logger "trx;LogFilePrefix=results" --results-directory "$results/trx" || status=$?
+dotnet test HubApi.sln --configuration Release --no-build --filter "Provider!=Postgres&Provider!=Cluster" --logger "trx;LogFilePrefix=results" --results-directory "$results/trx" || status=$?
 
 # --- The same tests on PostgreSQL ------------------------------------------------------------------------------
 # A throwaway cluster in a temp folder, on a free loopback port. initdb refuses to run as root: as root, the cluster
@@ -83,6 +93,15 @@ step "dotnet test tests/HubApi.Tests on PostgreSQL (port $pgport)"
 HUBAPI_TEST_PROVIDER=Postgres HUBAPI_TEST_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres" \
   dotnet test tests/HubApi.Tests --configuration Release --no-build --filter "Provider!=Sqlite" \
   --logger "trx;LogFilePrefix=postgres" --results-directory "$results/trx" || status=$?
+
+# --- Many replicas behind nginx ---------------------------------------------------------------------------------
+# tests/HubApi.ClusterTests start, through deploy/cluster.sh, a PostgreSQL primary with a synchronous standby, two
+# replicas of the build above and nginx on loopback, break them in turn and stop them (about a minute).
+step "dotnet test tests/HubApi.ClusterTests (PostgreSQL primary + standby, 2 replicas, nginx)"
+clusterrun="$(mktemp -d)"
+chmod 755 "$clusterrun"   # as root, PostgreSQL runs as the postgres user and must reach its data directories in here
+HUBAPI_CLUSTER_TESTS=1 HUBAPI_CLUSTER_RUN="$clusterrun" CLUSTER_BUILD=0 dotnet test tests/HubApi.ClusterTests --configuration Release --no-build \
+  --logger "trx;LogFilePrefix=cluster" --results-directory "$results/trx" || status=$?
 
 # --- The contract as front-end teams meet it ---------------------------------------------------------------------
 checks_passed=0

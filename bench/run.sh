@@ -7,15 +7,21 @@
 #                           processes to leave the CPU mostly idle; the first run also generates the 1M database and
 #                           walks it to page 10,000 (about 2 minutes, cached in bench/.work/)
 #   bench/run.sh --quick    under two minutes: 1 s rounds, no waiting; the 1M part only if that database is cached
+#   bench/run.sh --postgres the PostgreSQL part only (with --quick too); BENCH_PG_FIRMS=20000 for a small generated database
+#
+# The PostgreSQL part (bench/postgres/run.sh, after the SQLite parts): cached reads against the limit, uncached get-by-id
+# on 1,000,000 firms against pgbench select-only, one replica against two behind nginx.
 #
 # Everything listens on 127.0.0.1 only; every run is bounded in time; every process started here is stopped on exit.
 set -euo pipefail
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 QUICK=0
+PG_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
+    --postgres) PG_ONLY=1 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -46,6 +52,7 @@ die() { log "error: $*"; exit 1; }
 PIDS=()
 cleanup() {
   local pid
+  if declare -F bench_pg_stop > /dev/null; then bench_pg_stop; fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
@@ -274,6 +281,7 @@ times > "$RUN/times.txt" # CPU of this shell's children so far (the build), left
 CHILDREN_START=$(tail -1 "$RUN/times.txt" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 BUSY_START=$(busy_seconds); WALL_START=$(now_ms)
 
+if [ "$PG_ONLY" = 0 ]; then
 # ============================================================================================== seeded database
 log "seeded database: start-up"
 SEEDED=$RUN/seeded.db
@@ -545,6 +553,11 @@ if [ "$BIG_READY" = 1 ]; then
   fi
   stop "$HUB_PID"
 fi
+
+fi # PG_ONLY
+
+# ============================================================================================== PostgreSQL
+. "$BENCH/postgres/run.sh"
 
 # HubApi's log output: a few lines per start, unless something logs per request.
 record "$(jq -nc --argjson kb "$(cat "$RUN"/hub-*.log | wc -c | awk '{ printf "%d", $1 / 1024 }')" '{kind:"logs",kb:$kb}')"

@@ -68,6 +68,18 @@ Ratio("same page with include, seeded", Get("seeded", "include", "hubapi"), Get(
 Ratio("same page with include, 1M firms", Get("1m", "include", "hubapi"), Get("1m", "include", "limit"), 0.5, "limit");
 Ratio("304 revalidation, seeded", Get("seeded", "304", "hubapi"), Get("seeded", "304", "limit"), 0.9, "limit");
 Ratio("304 revalidation, 1M firms", Get("1m", "304", "hubapi"), Get("1m", "304", "limit"), 0.9, "limit");
+// PostgreSQL (bench/postgres/run.sh): cached reads hold to the limit as on SQLite; an uncached read pays at least what
+// PostgreSQL itself needs to find the row, measured by pgbench with the same number of clients.
+var pg = lines.FirstOrDefault(l => S(l, "kind") == "pg");
+var pgFirms = pg.ValueKind == JsonValueKind.Object ? D(pg, "firms") : 0;
+if (runs.Keys.Any(k => k.Phase.StartsWith("pg", StringComparison.Ordinal)))
+{
+    Ratio("PostgreSQL: get by id (cached), seeded", Get("pg", "get", "hubapi"), Get("pg", "get", "limit"), 0.9, "limit");
+    Ratio("PostgreSQL: filtered sorted page (cached), seeded", Get("pg", "page", "hubapi"), Get("pg", "page", "limit"), 0.9, "limit");
+    Ratio("PostgreSQL: 304 revalidation, seeded", Get("pg", "304", "hubapi"), Get("pg", "304", "limit"), 0.9, "limit");
+    Ratio($"PostgreSQL: uncached get by id (random ids), {pgFirms:N0} firms", Get("pg-1m", "get (random ids)", "hubapi"),
+        Get("pg-1m", "get (random ids)", "pgbench"), 0.5, "pgbench select-only (same clients)");
+}
 foreach (var endpoint in SeededOrder())
 {
     var hub = Get("seeded", endpoint, "hubapi");
@@ -288,6 +300,43 @@ if (File.Exists(optimizations))
 {
     W(File.ReadAllText(optimizations).TrimEnd());
     W();
+}
+
+if (runs.Keys.Any(k => k.Phase.StartsWith("pg", StringComparison.Ordinal)))
+{
+    Throughput("pg", $"PostgreSQL {S(pg, "server_version")}, seeded dataset: HubApi and the limit", ["hubapi", "limit"], ["get", "page", "page-industries", "q", "304"], new Dictionary<string, string>
+    {
+        ["get"] = "`GET /v1/firms/smic`",
+        ["page"] = "`GET /v1/firms?zone=lingang&sort=name&limit=20`",
+        ["page-industries"] = "`GET /v1/industries?strategic=false&sort=name&limit=20`",
+        ["q"] = "`GET /v1/firms?q=wafer&limit=20`",
+        ["304"] = "`GET /v1/firms/smic` with `If-None-Match`",
+    });
+    W("HubApi with `Database__Provider=Postgres` on a throwaway PostgreSQL on loopback (`shared_buffers=256MB`, otherwise Debian's defaults); " +
+      "the limit replays the answers this HubApi gave. On these rows, others' CPU includes the PostgreSQL server's.");
+    W();
+    if (runs.Keys.Any(k => k.Phase == "pg-1m"))
+    {
+        Throughput("pg-1m", $"PostgreSQL, {pgFirms:N0} firms: uncached get by id against pgbench", ["hubapi", "pgbench"], ["get (random ids)"], new Dictionary<string, string>
+        {
+            ["get (random ids)"] = "HubApi with `ResponseCache__MaxEntries=0`: `GET /v1/firms/bench-firm-NNNNNNN`, a random one each time (the record, its industries and citations " +
+                "in one read-only snapshot); pgbench (`-n -M prepared`, as many clients as wrk's connections, as many threads as wrk's): " +
+                "`bench/postgres/select-firm.sql`, the firm's row by id from the same table, its latencies from pgbench's per-transaction log; its errors are failed transactions",
+        });
+        W();
+    }
+    if (runs.Keys.Any(k => k.Phase == "pg-nginx"))
+    {
+        Throughput("pg-nginx", $"PostgreSQL, {pgFirms:N0} firms: one replica, and two behind nginx", ["1 replica", "1 replica behind nginx", "2 replicas behind nginx"], ["get", "get (random ids)"], new Dictionary<string, string>
+        {
+            ["get"] = "`GET /v1/firms/<the middle firm>` (`bench-firm-0500000` of 1,000,000), answered from each replica's response cache",
+            ["get (random ids)"] = "`GET /v1/firms/bench-firm-NNNNNNN`, a random one each time (mostly cache misses)",
+        });
+        W("nginx from `deploy/nginx.conf.template` (keep-alive to the replicas, `least_conn`); the replicas with their response cache on. " +
+          $"On {M("nproc")} cores shared by wrk, nginx, two replicas and PostgreSQL, a second replica adds no CPU, so no speed-up is expected: " +
+          "the rows show what nginx costs and that two replicas serve together what one does. Others' CPU includes PostgreSQL's and nginx's workers.");
+        W();
+    }
 }
 
 W("## Machine and settings");

@@ -18,6 +18,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddHubLogging();
 builder.AddHubHardening();
+builder.Services.AddHubProxyHeaders(builder.Configuration);
 builder.Services.AddSingleton(Catalog.Resources);
 builder.Services.AddHubData(builder.Configuration);
 builder.Services.AddHubHttp(builder.Configuration);
@@ -30,6 +31,7 @@ var app = builder.Build();
 // Every commit retires the cached answers its writes change, before any of them is answered.
 app.Services.GetRequiredService<IStore>().Committed += app.Services.GetRequiredService<ResponseCache>().Invalidate;
 
+app.UseHubProxyHeaders(); // first: the client's address and scheme behind a configured proxy
 app.UseHubHttp();
 app.UseHubHardening();
 app.UseResponseCache(); // repeated reads are answered here, after CORS, rate limits and security headers

@@ -149,10 +149,13 @@ public static class ResponseCacheMiddleware
     /// <summary>The cache key of a GET that may be cached (not an export); null for any other request.</summary>
     public static string? KeyOf(HttpRequest request) =>
         HttpMethods.IsGet(request.Method) && Export.Negotiate(request) is null
-            ? Key(request.Host, request.PathBase.Value, request.Path.Value, request.QueryString.Value)
+            ? Key(request.Scheme, request.Host, request.PathBase.Value, request.Path.Value, request.QueryString.Value)
             : null;
 
-    /// <summary>The cache key of a GET of this URL on this host; the host is part of it, as Link headers carry absolute URLs.</summary>
-    public static string Key(HostString host, string? pathBase, string? path, string? query = null) =>
-        string.Concat(host.Value, pathBase, path, query);
+    /// <summary>
+    /// The cache key of a GET of this URL; scheme and host are part of it, as Link headers carry absolute URLs (behind a
+    /// proxy the scheme is the client's, from X-Forwarded-Proto).
+    /// </summary>
+    public static string Key(string scheme, HostString host, string? pathBase, string? path, string? query = null) =>
+        string.Concat(scheme, "://", host.Value, pathBase, path, query);
 }

@@ -194,7 +194,7 @@ public static class WriteEndpoints
     private static void Complete(IWriteSession write, ResponseCache cache, HttpRequest request, Resource resource, string id,
         Row? before, JsonObject after, WrittenRecord written)
     {
-        var key = ResponseCacheMiddleware.Key(request.Host, request.PathBase.Value, ItemPath(resource, id));
+        var key = ResponseCacheMiddleware.Key(request.Scheme, request.Host, request.PathBase.Value, ItemPath(resource, id));
         write.Complete(cache.Changes(resource, id, before, after),
             cache.Prime(key, resource, id, new JsonBody(written.Body, etag: written.ETag)));
     }

@@ -85,7 +85,7 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
         disposed = true;
         try
         {
-            if (changes is null) await transaction.RollbackAsync();
+            if (changes is null) await RollbackAsync();
             else await store.CommitAsync(transaction, changes, committed);
         }
         finally
@@ -93,6 +93,22 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
             await transaction.DisposeAsync();
             await connection.DisposeAsync();
             store.EndWrite();
+        }
+    }
+
+    /// <summary>
+    /// Rolls back a write that did not complete. When its connection broke (the server restarting, the backend ended), the
+    /// server has already ended the transaction and Npgsql refuses the rollback: the error that broke the connection, on
+    /// its way to the client as a 503, must not be replaced by the rollback's (a 500).
+    /// </summary>
+    private async Task RollbackAsync()
+    {
+        try
+        {
+            await transaction.RollbackAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or ObjectDisposedException or InvalidOperationException)
+        {
         }
     }
 }
