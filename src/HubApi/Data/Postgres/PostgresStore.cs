@@ -1,7 +1,9 @@
 using System.Data;
 using System.Data.Common;
 using System.Text.Json.Nodes;
+using System.Diagnostics;
 using Dapper;
+using HubApi.Observability;
 using HubApi.Query;
 using HubApi.Resources;
 using Npgsql;
@@ -32,6 +34,8 @@ public sealed class PostgresStore : IStore, IDisposable
     public static readonly TimeSpan WriteWait = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim writeSlots = new(MaxConcurrentWrites, MaxConcurrentWrites);
+    /// <summary>Writes waiting for a slot (a metric).</summary>
+    private int waiting;
     private readonly ChangeListener listener;
     private int closed;
 
@@ -46,6 +50,7 @@ public sealed class PostgresStore : IStore, IDisposable
         Writer = new PgRecordWriter(catalog, listener.Own);
         Keys = new SqlApiKeys(dataSource.OpenConnection);
         _ = ReserveThreads.Value;
+        Instruments.ObserveWrites(() => Volatile.Read(ref waiting), () => MaxConcurrentWrites - writeSlots.CurrentCount);
     }
 
     /// <summary>Raises the thread pool's minimum once per process by the writes that may block at once, so the pool never has to grow slowly into them.</summary>
@@ -116,7 +121,17 @@ public sealed class PostgresStore : IStore, IDisposable
 
     public async Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation)
     {
-        if (!await writeSlots.WaitAsync(WriteWait, cancellation)) throw new WritesBusyException();
+        Interlocked.Increment(ref waiting);
+        bool entered;
+        try
+        {
+            entered = await writeSlots.WaitAsync(WriteWait, cancellation);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref waiting);
+        }
+        if (!entered) throw new WritesBusyException();
         NpgsqlConnection? connection = null;
         try
         {
@@ -149,7 +164,13 @@ public sealed class PostgresStore : IStore, IDisposable
         await commitTurn.WaitAsync();
         try
         {
-            await transaction.CommitAsync();
+            using (Instruments.StartSql("postgresql", "COMMIT"))
+            {
+                var started = Stopwatch.GetTimestamp();
+                await transaction.CommitAsync();
+                Instruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                Instruments.CommitBatchSize.Record(1);
+            }
             Committed?.Invoke(changes);
             committed?.Invoke();
         }
