@@ -59,7 +59,14 @@ public sealed class SqliteStore : IStore
             var count = Seed(connection, SeedData.Load());
             logger.LogInformation("Loaded {Count} records from the seed dataset", count);
         }
-        Instruments.FeedSequence(connection.ExecuteScalar<long>("select coalesce(max(seq), 0) from changes"));
+        try
+        {
+            Instruments.FeedSequence(connection.ExecuteScalar<long>("select coalesce(max(seq), 0) from changes"));
+        }
+        catch (SqliteException)
+        {
+            // A metric never stops start-up: a damaged feed is answered 503 when read, and the next commit sets the figure.
+        }
     }
 
     /// <summary>Loads a dataset in one transaction, through the same write path as the API.</summary>
