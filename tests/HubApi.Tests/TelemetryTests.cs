@@ -157,9 +157,37 @@ public sealed class TelemetryTests : WriteTest
     }
 }
 
-/// <summary>Telemetry:MetricsPort on the real server: the metrics answer on their own port, and only there.</summary>
-public sealed class MetricsPortTests
+/// <summary>Telemetry on the real server: the metrics port, and trace ids in its log lines with OTLP export on.</summary>
+public sealed class TelemetryProcessTests
 {
+    [Fact]
+    public async Task WithOtlpExportOnLogLinesCarryTheRequestTraceId()
+    {
+        var database = TestDatabase.NewName("otlp");
+        try
+        {
+            // Nothing listens there: the exporter gives up quietly, and the service answers as ever.
+            using var server = await ServerProcess.StartAsync(database, new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9" });
+            var trace = System.Diagnostics.ActivityTraceId.CreateRandom().ToString();
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/firms/smic");
+            request.Headers.Add("X-Api-Key", "an-unknown-key-0123456789");
+            request.Headers.Add("traceparent", $"00-{trace}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+            using var response = await server.Client.SendAsync(request); // the handler logs the unknown key
+            var line = "";
+            for (var i = 0; i < 50 && line.Length == 0; i++)
+            {
+                line = server.Output.Split('\n').FirstOrDefault(l => l.Contains("was not authenticated")) ?? "";
+                if (line.Length == 0) await Task.Delay(100);
+            }
+            Assert.Contains($"\"TraceId\":\"{trace}\"", line);
+        }
+        finally
+        {
+            if (TestDatabase.Postgres) TestDatabase.Drop(database);
+            else foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(database + suffix);
+        }
+    }
+
     [Fact]
     public async Task WithAMetricsPortTheMetricsMoveThereAndTheApiStaysOnItsOwn()
     {
