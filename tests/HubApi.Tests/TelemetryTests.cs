@@ -103,6 +103,19 @@ public sealed class TelemetryTests : WriteTest
     }
 
     [Fact]
+    public async Task ScrapesAreNotRateLimitedButTheirRejectionsOfOthersAreCounted()
+    {
+        Factory.With("RateLimiting:AnonymousPermitsPerMinute", "1");
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/v1/firms/smic")).StatusCode);
+        await Client.Problem("/v1/firms/smic", HttpStatusCode.TooManyRequests);
+        for (var i = 0; i < 3; i++)
+        {
+            var scrape = await Scrape();
+            Assert.Contains(Samples(scrape, "hubapi_rate_limit_rejections_total"), s => s.Labels.Contains("policy=\"anonymous\"") && s.Value >= 1);
+        }
+    }
+
+    [Fact]
     public async Task WithMetricsOffThereIsNoMetricsEndpoint()
     {
         Factory.With("Telemetry:Metrics", "false");
