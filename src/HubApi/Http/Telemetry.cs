@@ -18,11 +18,14 @@ public static class Telemetry
 {
     public const string MetricsPath = "/metrics";
 
-    /// <summary>The meters read besides the service's own: ASP.NET Core's (requests, connections, exceptions, rate limits) and Npgsql's.</summary>
+    /// <summary>
+    /// The meters read besides the service's own: ASP.NET Core's requests, connections and exceptions, and Npgsql's
+    /// commands and pool. Not ASP.NET Core's routing and rate-limiting meters: they record on every request what the
+    /// request durations and hubapi.rate_limit.rejections already say.
+    /// </summary>
     private static readonly string[] Meters =
     [
-        Instruments.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics",
-        "Microsoft.AspNetCore.RateLimiting", "Npgsql",
+        Instruments.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics", "Npgsql",
     ];
 
     /// <summary>

@@ -43,7 +43,8 @@ public sealed class PostgresStore : IStore, IDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         Location = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
-        dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        // Named, so Npgsql's metrics and spans say "hubapi" rather than the connection string (hosts, user, database).
+        dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "hubapi" }.Build();
         this.catalog = catalog;
         listener = new ChangeListener(dataSource, AnnounceAsync);
         Reader = new PgReader(catalog, dataSource.OpenConnection);
