@@ -115,6 +115,23 @@ public sealed class TelemetryTests : WriteTest
         }
     }
 
+    [Fact, Trait("Provider", "Sqlite")]
+    public async Task ABusyDatabaseAnswered503IsCounted()
+    {
+        var etag = await Client.ETag("/v1/zones/lingang");
+        using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Factory.DatabasePath};Pooling=False;Default Timeout=1"))
+        {
+            locker.Open();
+            using var command = locker.CreateCommand();
+            command.CommandText = "begin immediate; update zones set name = name where id = 'lingang';";
+            command.ExecuteNonQuery();
+            using var write = await Patch("/v1/zones/lingang", """{"description":"Locked out."}""", etag);
+            await write.AssertProblem(HttpStatusCode.ServiceUnavailable);
+        }
+        Assert.Contains(Samples(await Scrape(), "hubapi_database_faults_total"),
+            s => s.Labels.Contains("http_response_status_code=\"503\"") && s.Value >= 1);
+    }
+
     [Fact]
     public async Task WithMetricsOffThereIsNoMetricsEndpoint()
     {
