@@ -35,8 +35,8 @@ public static class Telemetry
     private static readonly double[] RequestBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     /// <summary>
-    /// Each instrument's stream, with room for the series it can have: the SDK's default of 2,000 series each, made
-    /// up front, would hold some 10 MB for instruments that have one series or a handful.
+    /// Each instrument's stream, with room for the series it can have, rather than the SDK's default of 2,000 series
+    /// each, allocated up front even for instruments that have one series or a handful.
     /// </summary>
     private static MetricStreamConfiguration Stream(System.Diagnostics.Metrics.Instrument instrument) => instrument.Name switch
     {
