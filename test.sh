@@ -10,6 +10,8 @@
 #   - the contract checks in tests/contract: Redocly and Spectral lint of openapi.yaml and the TypeScript type-check,
 #     one test each;
 #   - the TypeScript client suite (node --test) against the live service through Prism's validation proxy, from its TAP.
+# Debian's Prometheus runs beside the .NET tests, scraping every second the services they point it at (a target file
+# it watches): PrometheusScrapeTests queries it for the requests and cache hits it caused.
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$PWD"
@@ -19,10 +21,16 @@ results="$(mktemp -d)"
 pgdata=""
 pgpid=""
 clusterrun=""
+prompid=""
 cleanup() {
   # The cluster tests stop their cluster themselves; if they were cut short, stop what deploy/cluster.sh recorded.
   if [ -n "$clusterrun" ] && [ -f "$clusterrun/state" ]; then CLUSTER_RUN="$clusterrun" "$root/deploy/cluster.sh" stop >/dev/null 2>&1 || true; fi
   if [ -n "$clusterrun" ]; then rm -rf "$clusterrun"; fi
+  # Stop only the Prometheus this script started, by its pid.
+  if [ -n "$prompid" ] && kill -0 "$prompid" 2>/dev/null; then
+    kill -TERM "$prompid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$prompid" 2>/dev/null || break; sleep 0.1; done
+  fi
   # Stop only the PostgreSQL this script started, by its postmaster's pid (SIGINT: a fast shutdown).
   if [ -n "$pgpid" ] && kill -0 "$pgpid" 2>/dev/null; then
     kill -INT "$pgpid" 2>/dev/null || true
@@ -59,6 +67,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
   [ -x "$pgbin/initdb" ] || { echo "test.sh: PostgreSQL 15 was not installed in $pgbin (this suite expects Debian 12's postgresql-15)" >&2; exit 1; }
 fi
+if [ ! -x /usr/bin/prometheus ]; then
+  step "installing Debian's prometheus (for the scrape test; its own system service is kept off)"
+  # Only the binary is wanted: no service started now (policy-rc.d refuses it for the install) or at the next boot.
+  added_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null && as_root chmod +x /usr/sbin/policy-rc.d && added_policy=1
+  fi
+  installed=0
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    && installed=1
+  if [ -n "$added_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
+  [ "$installed" = 1 ] || { echo "test.sh: installing prometheus failed" >&2; exit 1; }
+  if command -v systemctl >/dev/null; then as_root systemctl disable prometheus.service >/dev/null 2>&1 || true; fi
+fi
 if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
   echo "test.sh: Node.js 20.19 or later is needed for tests/contract (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
@@ -66,6 +88,34 @@ fi
 step "npm ci (tests/contract), in the background while .NET builds"
 (cd "$contract" && npm ci --no-audit --no-fund --loglevel=error) > "$results/npm-ci.log" 2>&1 &
 npm_ci=$!
+
+# --- Prometheus, for PrometheusScrapeTests --------------------------------------------------------------------
+# Our own instance on a free loopback port, its data in the temp folder; the tests write its targets file.
+step "Prometheus: scraping every second the services the tests name in a targets file"
+promdir="$results/prometheus"
+mkdir -p "$promdir"
+echo '[]' > "$promdir/targets.json"
+cat > "$promdir/prometheus.yml" <<YAML
+global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: hubapi
+    file_sd_configs: [ { files: [ "$promdir/targets.json" ], refresh_interval: 1s } ]
+YAML
+promport="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+/usr/bin/prometheus --config.file="$promdir/prometheus.yml" --storage.tsdb.path="$promdir/data" \
+  --web.listen-address="127.0.0.1:$promport" --log.level=warn > "$promdir/prometheus.log" 2>&1 &
+prompid=$!
+python3 - "$promport" <<'PY' || { cat "$promdir/prometheus.log"; echo "test.sh: Prometheus did not start" >&2; exit 1; }
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/-/ready", timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+export HUBAPI_TEST_PROMETHEUS="http://127.0.0.1:$promport" HUBAPI_TEST_PROMETHEUS_TARGETS="$promdir/targets.json"
 
 # --- .NET: build, then every test project ----------------------------------------------------------------------
 step "dotnet build"

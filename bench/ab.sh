@@ -16,6 +16,7 @@
 #
 #   bench/ab.sh 829ab90 . get 304 mixed
 #   bench/ab.sh .:DOTNET_gcServer=1 .:DOTNET_gcServer=0 get random
+#   bench/ab.sh .:Telemetry__Metrics=false . get 304 mixed        metrics off (A) against on (B): B/A ≥ 0.95
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,11 +27,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
 done
-[ $# -ge 3 ] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 A=$1 B=$2; shift 2
 ENDPOINTS=("$@")
 API_KEY=bench-admin-key-0123456789abcdef

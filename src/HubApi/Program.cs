@@ -19,6 +19,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddHubLogging();
 builder.AddHubHardening();
 builder.Services.AddHubProxyHeaders(builder.Configuration);
+builder.AddHubTelemetry();
 builder.Services.AddSingleton(Catalog.Resources);
 builder.Services.AddHubData(builder.Configuration);
 builder.Services.AddHubHttp(builder.Configuration);
@@ -34,11 +35,13 @@ app.Services.GetRequiredService<IStore>().Committed += app.Services.GetRequiredS
 app.UseHubProxyHeaders(); // first: the client's address and scheme behind a configured proxy
 app.UseHubHttp();
 app.UseHubHardening();
+app.UseHubTelemetry(); // with Telemetry:MetricsPort, keeps the metrics and the API each on their own port
 app.UseResponseCache(); // repeated reads are answered here, after CORS, rate limits and security headers
 app.UseRequestTimeouts();
 app.UseAuthorization();
 app.MapHubOpenApi();
 app.MapHealth();
+app.MapHubMetrics();
 
 app.MapSources();
 app.MapZones();

@@ -9,7 +9,7 @@ namespace HubApi.Tests;
 public sealed class ArchitectureTests
 {
     /// <summary>The layers, lowest first; the features and the top-level wiring (Program, Cli, Catalog) stand above them all.</summary>
-    private static readonly string[] Layers = ["HubApi.Resources", "HubApi.Query", "HubApi.Data", "HubApi.Http", "HubApi.OpenApi"];
+    private static readonly string[] Layers = ["HubApi.Observability", "HubApi.Resources", "HubApi.Query", "HubApi.Data", "HubApi.Http", "HubApi.OpenApi"];
 
     private static readonly string[] Top =
     [
@@ -54,6 +54,7 @@ public sealed class ArchitectureTests
     [InlineData("HubApi.Data", "Microsoft.Data.Sqlite")]
     [InlineData("HubApi.Data", "Npgsql")]
     [InlineData("HubApi.OpenApi", "HubApi.Resources")]
+    [InlineData("HubApi.Data", "HubApi.Observability")]
     public void TheCheckerSeesDependencies(string layer, string dependency) =>
         Assert.False(Types(layer).ShouldNot().HaveDependencyOn(dependency).GetResult().IsSuccessful);
 }

@@ -110,6 +110,9 @@ internal sealed record QueryPlan(Resource Resource, string Join, string Where, D
 /// <summary>What differs between engines in a collection query's SQL.</summary>
 public abstract class SqlDialect
 {
+    /// <summary>The engine, as OpenTelemetry names it in db.system.name (for spans).</summary>
+    public abstract string System { get; }
+
     /// <summary>
     /// A search for <paramref name="text"/> among the resource's rows (alias t): a join to add, a condition if the join
     /// does not itself filter, and the relevance sort key (lower is better).

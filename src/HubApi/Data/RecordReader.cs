@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Text;
 using Dapper;
+using HubApi.Observability;
 using HubApi.Query;
 using HubApi.Resources;
 
@@ -26,6 +27,9 @@ public abstract class RecordReader<TConnection>(SqlDialect sql, Func<TConnection
         using var connection = open();
         return new CursorCodec(Encoding.UTF8.GetBytes(connection.ExecuteScalar<string>("select value from meta where key = 'cursor_key'")!));
     }, LazyThreadSafetyMode.PublicationOnly);
+
+    /// <summary>The engine's name in spans.</summary>
+    private string DbSystem => sql.System;
 
     /// <summary>Records of a resource by id, with their links and citations, in id order.</summary>
     protected abstract List<Row> Records(TConnection connection, Resource resource, IReadOnlyCollection<string> ids);
@@ -86,6 +90,7 @@ public abstract class RecordReader<TConnection>(SqlDialect sql, Func<TConnection
     {
         var only = resources.Count == 0 ? "" : " and " + sql.AnyOf("resource", "resources");
         var statement = $"select seq, resource, record_id as RecordId, op, version, at from changes where seq > @after{only} order by seq limit @limit";
+        using var span = Instruments.StartSql(sql.System, "SELECT", "changes");
         using var connection = open();
         return [.. connection.Query<ChangeRow>(statement, new { after, resources = resources.ToArray(), limit })];
     }
@@ -98,6 +103,7 @@ public abstract class RecordReader<TConnection>(SqlDialect sql, Func<TConnection
         while (true)
         {
             List<Row> rows;
+            using (Instruments.StartSql(sql.System, "SELECT", query.Resource.Table))
             using (var connection = open())
             using (Snapshot(connection))
             {
@@ -180,13 +186,25 @@ public abstract class RecordReader<TConnection>(SqlDialect sql, Func<TConnection
 
     private sealed class ReadSession(RecordReader<TConnection> reader, TConnection connection, IDisposable snapshot) : IReadSession
     {
-        public Row? Get(Resource resource, string id) => reader.Records(connection, resource, [id]).FirstOrDefault();
+        public Row? Get(Resource resource, string id)
+        {
+            using var span = Instruments.StartSql(reader.DbSystem, "SELECT", resource.Table);
+            return reader.Records(connection, resource, [id]).FirstOrDefault();
+        }
 
         public bool Exists(Resource resource, string id) => reader.Exists(connection, resource, id);
 
-        public RowPage? List(ListQuery query) => reader.List(connection, query);
+        public RowPage? List(ListQuery query)
+        {
+            using var span = Instruments.StartSql(reader.DbSystem, "SELECT", query.Resource.Table);
+            return reader.List(connection, query);
+        }
 
-        public Dictionary<string, List<FacetCount>> Facets(ListQuery query, IEnumerable<string> by) => reader.Facets(connection, query, by);
+        public Dictionary<string, List<FacetCount>> Facets(ListQuery query, IEnumerable<string> by)
+        {
+            using var span = Instruments.StartSql(reader.DbSystem, "SELECT", query.Resource.Table);
+            return reader.Facets(connection, query, by);
+        }
 
         public void Dispose()
         {

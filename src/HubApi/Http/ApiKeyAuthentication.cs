@@ -110,10 +110,17 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
         var result = await HandleAuthenticateOnceSafeAsync();
         Response.Headers.WWWAuthenticate = ApiKeyAuthentication.Scheme;
         await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
-            detail: result.Failure?.Message ?? $"Writes need an API key in the {ApiKeyAuthentication.Header} header.").ExecuteAsync(Context);
+            detail: result.Failure?.Message ?? (RequiredScope == ApiKeys.WriteScope
+                ? $"Writes need an API key in the {ApiKeyAuthentication.Header} header."
+                : $"This needs an API key with the '{RequiredScope}' scope in the {ApiKeyAuthentication.Header} header.")).ExecuteAsync(Context);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
-            detail: $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need.").ExecuteAsync(Context);
+            detail: RequiredScope == ApiKeys.WriteScope
+                ? $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need."
+                : $"This API key lacks the '{RequiredScope}' scope that this needs.").ExecuteAsync(Context);
+
+    /// <summary>The scope the endpoint's policy asks for: policies are named after their scope (writes: write; metrics: Telemetry:MetricsScope).</summary>
+    private string RequiredScope => Context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()?.Policy ?? ApiKeys.WriteScope;
 }

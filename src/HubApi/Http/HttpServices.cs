@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 using HubApi.Data;
+using HubApi.Observability;
 using HubApi.Resources;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
@@ -23,7 +24,12 @@ public static class HttpServices
     {
         var maxEntries = configuration.GetValue("ResponseCache:MaxEntries", ResponseCache.DefaultMaxEntries);
         if (maxEntries < 0) throw new InvalidOperationException("ResponseCache:MaxEntries must be 0 (no cache) or a number of responses.");
-        services.AddSingleton(provider => new ResponseCache(provider.GetRequiredService<ResourceCatalog>(), maxEntries));
+        services.AddSingleton(provider =>
+        {
+            var cache = new ResponseCache(provider.GetRequiredService<ResourceCatalog>(), maxEntries);
+            Instruments.ObserveCacheEntries(() => cache.Count);
+            return cache;
+        });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
         services.AddExceptionHandler<DatabaseFaultHandler>();
@@ -75,6 +81,7 @@ public sealed class DatabaseFaultHandler(IStore store, ILogger<DatabaseFaultHand
     {
         if (exception is not DbException error || store.Fault(error) is not { } fault) return false;
         logger.LogError("Database fault answered {Status}: {Message}", fault.Status, error.Message);
+        Instruments.DatabaseFault(fault.Status);
         http.Response.StatusCode = fault.Status;
         http.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await TypedResults.Problem(statusCode: fault.Status, detail: fault.Detail).ExecuteAsync(http);

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Claims;
 using HubApi.Data;
+using HubApi.Observability;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace HubApi.Http;
 
@@ -51,6 +53,8 @@ public sealed class RateLimits
     /// <summary>One budget: its name, its RateLimit-Policy value, and what counts it.</summary>
     private sealed class Budget<TKey>(string name, int permits, RateWindow window, IRateCounter<TKey> counter) : IBudget
     {
+        public string Name => name;
+
         public string Policy { get; } = $"\"{name}\";q={permits};w={window.Seconds}";
 
         public IRateCounter<TKey> Counter => counter;
@@ -61,6 +65,8 @@ public sealed class RateLimits
 
     private interface IBudget
     {
+        string Name { get; }
+
         string Policy { get; }
 
         string State(RateDecision decision);
@@ -69,6 +75,8 @@ public sealed class RateLimits
     /// <summary>Counts the request against its budget; refuses it with 429 when the budget is spent.</summary>
     public Task Invoke(HttpContext http, RequestDelegate next)
     {
+        // Endpoints that opt out (the metrics scrape) are neither counted nor refused.
+        if (http.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is not null) return next(http);
         // A key is read only when one is sent: the anonymous majority never builds a principal.
         if (http.Request.Headers.ContainsKey(ApiKeyAuthentication.Header) && http.User.FindFirst(ClaimTypes.NameIdentifier)?.Value is { } keyId)
             return keyed is null ? next(http) : Count(keyed, keyId, http, next);
@@ -89,6 +97,7 @@ public sealed class RateLimits
         // Set as the response starts, so that answers written after an exception (which clears the headers) carry them too.
         http.Response.OnStarting(WriteFields, new Counted(http.Response, budget, decision));
         if (decision.Admitted) return next(http);
+        Instruments.RateLimitRejected(keyed: budget.Name == KeyedPolicy);
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = decision.SecondsLeft.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests,

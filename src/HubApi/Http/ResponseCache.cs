@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using HubApi.Observability;
 using HubApi.Resources;
 
 namespace HubApi.Http;
@@ -30,6 +31,9 @@ public sealed class ResponseCache(ResourceCatalog catalog, int maxEntries = Resp
     private long floor;
 
     private sealed record Entry(long Stamp, string[]? Record, JsonBody Body);
+
+    /// <summary>How many responses it holds (some may be retired already, and go when next asked for).</summary>
+    public int Count => entries.Count;
 
     /// <summary>Read before rendering; pass it to <see cref="Set"/> with what was rendered.</summary>
     public long Generation => Volatile.Read(ref generation);
@@ -73,6 +77,11 @@ public sealed class ResponseCache(ResourceCatalog catalog, int maxEntries = Resp
         {
             Volatile.Write(ref floor, now);
             written.Clear();
+            Instruments.CacheRetirements.Add(1, Instruments.RetiredByFlush);
+        }
+        else
+        {
+            Instruments.CacheRetirements.Add(1, Instruments.RetiredByWrite);
         }
         foreach (var tag in changed) written[tag] = now;
     }
@@ -88,7 +97,11 @@ public sealed class ResponseCache(ResourceCatalog catalog, int maxEntries = Resp
         string[]? tags = record is var (resource, id) ? [RecordTag(resource, id)] : null;
         if (maxEntries == 0 || !IsCurrent(renderedAt, tags)) return;
         // A crude bound: the working set of a dataset API is small; a flood of distinct URLs only resets the cache.
-        if (entries.Count >= maxEntries) entries.Clear();
+        if (entries.Count >= maxEntries)
+        {
+            entries.Clear();
+            Instruments.CacheRetirements.Add(1, Instruments.RetiredWhenFull);
+        }
         entries[key] = new Entry(renderedAt, tags, body);
     }
 
@@ -121,6 +134,7 @@ public sealed class ResponseCacheFilter(ResponseCache cache) : IEndpointFilter
     {
         var http = context.HttpContext;
         if (ResponseCacheMiddleware.KeyOf(http.Request) is not { } key) return await next(context);
+        Instruments.CacheMisses.Add(1);
         var generation = cache.Generation;
         var result = await next(context);
         // Handlers return typed unions (Results<JsonBody, ...>); only a rendered JsonBody is worth keeping.
@@ -143,7 +157,12 @@ public static class ResponseCacheMiddleware
     public static void UseResponseCache(this WebApplication app)
     {
         var cache = app.Services.GetRequiredService<ResponseCache>();
-        app.Use((http, next) => KeyOf(http.Request) is { } key && cache.Get(key) is { } hit ? hit.ExecuteAsync(http) : next(http));
+        app.Use((http, next) =>
+        {
+            if (KeyOf(http.Request) is not { } key || cache.Get(key) is not { } hit) return next(http);
+            Instruments.CacheHits.Add(1);
+            return hit.ExecuteAsync(http);
+        });
     }
 
     /// <summary>The cache key of a GET that may be cached (not an export); null for any other request.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Dapper;
+using HubApi.Observability;
 using Npgsql;
 
 namespace HubApi.Data.Postgres;
@@ -77,6 +78,7 @@ internal sealed class ChangeListener(NpgsqlDataSource dataSource, Func<IReadOnly
                 // What committed up to now is covered by forgetting everything; what commits later, by the feed.
                 var last = await connection.ExecuteScalarAsync<long>("select coalesce(max(seq), 0) from changes");
                 await announce([StoreChanges.Everything]);
+                Instruments.FeedRead(last);
                 listening.TrySetResult();
                 while (!cancellation.IsCancellationRequested)
                 {
@@ -130,6 +132,7 @@ internal sealed class ChangeListener(NpgsqlDataSource dataSource, Func<IReadOnly
         // Rows this replica appended and then rolled back never appear: forget their numbers once the feed is past them.
         foreach (var seq in own.Keys.Where(s => s <= last)) own.TryRemove(seq, out _);
         if (changed.Count > 0) await announce(changed);
+        Instruments.FeedRead(last);
         return last;
     }
 }

@@ -49,6 +49,8 @@ public sealed class PgDialect : SqlDialect
 {
     public static readonly PgDialect Instance = new();
 
+    public override string System => "postgresql";
+
     public override (string Join, string? Condition, string Rank) Search(Resource resource, Func<object?, string> bind, string text)
     {
         var (join, condition) = PgFullText.Match(bind, text);

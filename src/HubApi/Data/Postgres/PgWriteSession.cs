@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Dapper;
+using HubApi.Observability;
 using HubApi.Resources;
 using Npgsql;
 
@@ -41,12 +42,25 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
 
     public IReadOnlyList<Reference> References(Resource resource, string id) => store.Writer.References(connection, resource, id);
 
-    public void Insert(Resource resource, JsonObject record) => store.Writer.Insert(connection, resource, record, Timestamps.Now());
+    // Each write is a span of its own, around Npgsql's spans of the commands it runs.
 
-    public void Update(Resource resource, string id, JsonObject record, Row before) =>
+    public void Insert(Resource resource, JsonObject record)
+    {
+        using var span = Instruments.StartSql("postgresql", "INSERT", resource.Table);
+        store.Writer.Insert(connection, resource, record, Timestamps.Now());
+    }
+
+    public void Update(Resource resource, string id, JsonObject record, Row before)
+    {
+        using var span = Instruments.StartSql("postgresql", "UPDATE", resource.Table);
         store.Writer.Update(connection, resource, id, record, before, Timestamps.Now());
+    }
 
-    public void Delete(Resource resource, string id) => store.Writer.Delete(connection, resource, id, Timestamps.Now());
+    public void Delete(Resource resource, string id)
+    {
+        using var span = Instruments.StartSql("postgresql", "DELETE", resource.Table);
+        store.Writer.Delete(connection, resource, id, Timestamps.Now());
+    }
 
     /// <summary>Takes the key's lock first: a concurrent retry with the same key waits for this write, then replays its answer.</summary>
     public StoredResponse? FindResponse(string owner, string key, DateTime notBefore)

@@ -1,7 +1,9 @@
 using System.Data;
 using System.Data.Common;
 using System.Text.Json.Nodes;
+using System.Diagnostics;
 using Dapper;
+using HubApi.Observability;
 using HubApi.Query;
 using HubApi.Resources;
 using Npgsql;
@@ -32,6 +34,8 @@ public sealed class PostgresStore : IStore, IDisposable
     public static readonly TimeSpan WriteWait = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim writeSlots = new(MaxConcurrentWrites, MaxConcurrentWrites);
+    /// <summary>Writes waiting for a slot (a metric).</summary>
+    private int waiting;
     private readonly ChangeListener listener;
     private int closed;
 
@@ -39,7 +43,8 @@ public sealed class PostgresStore : IStore, IDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         Location = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
-        dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        // Named, so Npgsql's metrics and spans say "hubapi" rather than the connection string (hosts, user, database).
+        dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "hubapi" }.Build();
         this.catalog = catalog;
         listener = new ChangeListener(dataSource, AnnounceAsync);
         Reader = new PgReader(catalog, dataSource.OpenConnection);
@@ -47,6 +52,7 @@ public sealed class PostgresStore : IStore, IDisposable
         Keys = new SqlApiKeys(dataSource.OpenConnection);
         Permits = new PgPermitLedger(dataSource);
         _ = ReserveThreads.Value;
+        Instruments.ObserveWrites(() => Volatile.Read(ref waiting), () => MaxConcurrentWrites - writeSlots.CurrentCount);
     }
 
     /// <summary>Raises the thread pool's minimum once per process by the writes that may block at once, so the pool never has to grow slowly into them.</summary>
@@ -120,7 +126,17 @@ public sealed class PostgresStore : IStore, IDisposable
 
     public async Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation)
     {
-        if (!await writeSlots.WaitAsync(WriteWait, cancellation)) throw new WritesBusyException();
+        Interlocked.Increment(ref waiting);
+        bool entered;
+        try
+        {
+            entered = await writeSlots.WaitAsync(WriteWait, cancellation);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref waiting);
+        }
+        if (!entered) throw new WritesBusyException();
         NpgsqlConnection? connection = null;
         try
         {
@@ -153,7 +169,13 @@ public sealed class PostgresStore : IStore, IDisposable
         await commitTurn.WaitAsync();
         try
         {
-            await transaction.CommitAsync();
+            using (Instruments.StartSql("postgresql", "COMMIT"))
+            {
+                var started = Stopwatch.GetTimestamp();
+                await transaction.CommitAsync();
+                Instruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                Instruments.CommitBatchSize.Record(1);
+            }
             Committed?.Invoke(changes);
             committed?.Invoke();
         }

@@ -63,6 +63,8 @@ public sealed class SqliteDialect : SqlDialect
 {
     public static readonly SqliteDialect Instance = new();
 
+    public override string System => "sqlite";
+
     public override (string Join, string? Condition, string Rank) Search(Resource resource, Func<object?, string> bind, string text) =>
         (FullText.Join(resource, bind, text), null, "s.rank");
 

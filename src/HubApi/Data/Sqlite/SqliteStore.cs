@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json.Nodes;
 using Dapper;
+using HubApi.Observability;
 using HubApi.Query;
 using HubApi.Resources;
 using Microsoft.Data.Sqlite;
@@ -23,6 +24,7 @@ public sealed class SqliteStore : IStore
         Database = database;
         this.catalog = catalog;
         queue = new WriteQueue(database);
+        Instruments.ObserveWrites(() => queue.Waiting);
         reader = new SqliteReader(catalog, database.Open);
         writer = new RecordWriter(catalog, new FullText(catalog));
         Keys = new SqlApiKeys(database.Open);
@@ -56,6 +58,14 @@ public sealed class SqliteStore : IStore
         {
             var count = Seed(connection, SeedData.Load());
             logger.LogInformation("Loaded {Count} records from the seed dataset", count);
+        }
+        try
+        {
+            Instruments.FeedSequence(connection.ExecuteScalar<long>("select coalesce(max(seq), 0) from changes"));
+        }
+        catch (SqliteException)
+        {
+            // A metric never stops start-up: a damaged feed is answered 503 when read, and the next commit sets the figure.
         }
     }
 
@@ -125,12 +135,23 @@ public sealed class SqliteStore : IStore
 
         public IReadOnlyList<Reference> References(Resource resource, string id) => store.writer.References(Connection, Transaction, resource, id);
 
-        public void Insert(Resource resource, JsonObject record) => store.writer.Insert(Connection, Transaction, resource, record, Timestamps.Now());
+        public void Insert(Resource resource, JsonObject record)
+        {
+            using var span = Instruments.StartSql("sqlite", "INSERT", resource.Table);
+            store.writer.Insert(Connection, Transaction, resource, record, Timestamps.Now());
+        }
 
-        public void Update(Resource resource, string id, JsonObject record, Row before) =>
+        public void Update(Resource resource, string id, JsonObject record, Row before)
+        {
+            using var span = Instruments.StartSql("sqlite", "UPDATE", resource.Table);
             store.writer.Update(Connection, Transaction, resource, id, record, before, Timestamps.Now());
+        }
 
-        public void Delete(Resource resource, string id) => store.writer.Delete(Connection, Transaction, resource, id, Timestamps.Now());
+        public void Delete(Resource resource, string id)
+        {
+            using var span = Instruments.StartSql("sqlite", "DELETE", resource.Table);
+            store.writer.Delete(Connection, Transaction, resource, id, Timestamps.Now());
+        }
 
         public StoredResponse? FindResponse(string owner, string key, DateTime notBefore)
         {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using HubApi.Observability;
 using Microsoft.Data.Sqlite;
 
 namespace HubApi.Data.Sqlite;
@@ -58,6 +60,9 @@ public sealed class WriteQueue(SqliteDatabase db)
 
     private readonly SemaphoreSlim turn = new(1, 1);
     private int waiting;
+
+    /// <summary>Writes waiting for their turn (a metric).</summary>
+    public int Waiting => Volatile.Read(ref waiting);
     private WriteBatch? open;
 
     /// <summary>
@@ -171,7 +176,14 @@ public sealed class WriteQueue(SqliteDatabase db)
     private void Commit(WriteBatch batch)
     {
         open = null;
-        batch.Commit();
+        using (var span = Instruments.StartSql("sqlite", "COMMIT"))
+        {
+            span?.SetTag("hubapi.commit.batch_size", batch.Members);
+            var started = Stopwatch.GetTimestamp();
+            batch.Commit();
+            Instruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Instruments.CommitBatchSize.Record(batch.Members);
+        }
         // In the order the writes ran, each one's changes are announced and then its own action runs: what an earlier
         // write published, a later one in the batch that changed it again retires.
         foreach (var (changes, committed) in batch.Completed)
@@ -180,6 +192,7 @@ public sealed class WriteQueue(SqliteDatabase db)
             committed?.Invoke();
         }
         batch.Succeed();
+        if (batch.Completed.Count > 0 && batch.LastSeq() is { } seq) Instruments.FeedSequence(seq);
     }
 
     private void Fail(WriteBatch batch, Exception error)
@@ -263,6 +276,19 @@ internal sealed class WriteBatch
     }
 
     public void Commit() => Transaction.Commit();
+
+    /// <summary>The change feed's newest seq once committed (the writer is the only one appending), for a metric: null if it cannot be read.</summary>
+    public long? LastSeq()
+    {
+        try
+        {
+            return Connection.ScalarPrepared(null!, "select max(seq) from changes") as long?;
+        }
+        catch (SqliteException)
+        {
+            return null; // the commit stands; the next one tries again
+        }
+    }
 
     public void Succeed() => durable.TrySetResult();
 
