@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace HubApi.Http;
@@ -25,12 +26,16 @@ public sealed class JsonBody(byte[] body, string? link = null, string? etag = nu
 
     public Task ExecuteAsync(HttpContext http)
     {
+        var ifNoneMatch = http.Request.Headers.IfNoneMatch;
+        var notModified = Matches(ifNoneMatch, ETag);
+        if (!notModified && ifNoneMatch.Count > 0 && !IsEntityTagList(ifNoneMatch))
+            return Problems.MalformedPrecondition(HeaderNames.IfNoneMatch).ExecuteAsync(http);
         var headers = http.Response.Headers;
         headers.ETag = ETag;
         // Clients may keep the response but must revalidate: a write is visible at once.
         headers.CacheControl = "no-cache";
         if (link is not null) headers.Link = link;
-        if (Matches(http.Request.Headers.IfNoneMatch, ETag))
+        if (notModified)
         {
             http.Response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
@@ -45,6 +50,20 @@ public sealed class JsonBody(byte[] body, string? link = null, string? etag = nu
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(bytes, hash);
         return "\"" + Convert.ToHexStringLower(hash[..16]) + "\"";
+    }
+
+    /// <summary>
+    /// Whether a precondition header (If-Match, If-None-Match) is * or a list of entity tags (RFC 9110 8.8.3), in visible
+    /// ASCII as every ETag this service gives is. Anything else, an unquoted tag or another encoding's bytes, is a client's
+    /// mistake to report (400), not a tag that silently never matches.
+    /// </summary>
+    public static bool IsEntityTagList(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is null || value.AsSpan().ContainsAnyExceptInRange(' ', '~')) return false;
+        }
+        return EntityTagHeaderValue.TryParseStrictList(values, out _);
     }
 
     /// <summary>If-None-Match uses weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored; * matches anything.</summary>

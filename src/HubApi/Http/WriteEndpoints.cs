@@ -156,10 +156,15 @@ public static class WriteEndpoints
         return written;
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, IStore store, ResponseCache cache, Resource resource)
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Delete(string id, HttpContext http, IStore store,
+        ResponseCache cache, Resource resource)
     {
         var request = http.Request;
-        if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
+        switch (RequireIfMatch(request, resource))
+        {
+            case ProblemHttpResult required: return required;
+            case ValidationProblem malformed: return malformed;
+        }
 
         await using var write = await store.BeginWriteAsync(http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
