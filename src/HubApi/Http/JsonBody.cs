@@ -26,16 +26,16 @@ public sealed class JsonBody(byte[] body, string? link = null, string? etag = nu
 
     public Task ExecuteAsync(HttpContext http)
     {
-        var ifNoneMatch = http.Request.Headers.IfNoneMatch;
-        var notModified = Matches(ifNoneMatch, ETag);
-        if (!notModified && ifNoneMatch.Count > 0 && !IsEntityTagList(ifNoneMatch))
+        var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
+        // The usual revalidation sends back the one current tag: nothing to parse, as in Matches.
+        if (ifNoneMatch.Length > 0 && ifNoneMatch != ETag && !IsEntityTagList(ifNoneMatch))
             return Problems.MalformedPrecondition(HeaderNames.IfNoneMatch).ExecuteAsync(http);
         var headers = http.Response.Headers;
         headers.ETag = ETag;
         // Clients may keep the response but must revalidate: a write is visible at once.
         headers.CacheControl = "no-cache";
         if (link is not null) headers.Link = link;
-        if (notModified)
+        if (Matches(ifNoneMatch, ETag))
         {
             http.Response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
@@ -63,7 +63,8 @@ public sealed class JsonBody(byte[] body, string? link = null, string? etag = nu
         {
             if (value is null || value.AsSpan().ContainsAnyExceptInRange(' ', '~')) return false;
         }
-        return EntityTagHeaderValue.TryParseStrictList(values, out _);
+        // "*" stands alone (RFC 9110 13.1.1): beside tags it is a client's confusion, whichever it meant.
+        return EntityTagHeaderValue.TryParseStrictList(values, out var tags) && (tags.Count == 1 || !tags.Contains(EntityTagHeaderValue.Any));
     }
 
     /// <summary>If-None-Match uses weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored; * matches anything.</summary>
