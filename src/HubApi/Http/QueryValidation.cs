@@ -16,12 +16,6 @@ public sealed class QueryValidation(Func<IValidator<RawQuery>> build) : IEndpoin
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        // No value this API takes holds U+0000 (%00), and PostgreSQL cannot even compare text that does (a 500 there).
-        foreach (var (name, values) in http.Request.Query)
-        {
-            if (values.Any(value => value?.Contains('\0') == true))
-                return Problems.Invalid(name, $"{name} must not hold U+0000 (%00).");
-        }
         var raw = new RawQuery(http.Request.Query);
         var result = await validator.Value.ValidateAsync(raw, http.RequestAborted);
         if (!result.IsValid) return TypedResults.ValidationProblem(result.ToDictionary());
