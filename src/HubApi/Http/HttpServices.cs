@@ -26,7 +26,6 @@ public static class HttpServices
         services.AddSingleton(provider => new ResponseCache(provider.GetRequiredService<ResourceCatalog>(), maxEntries));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
-        services.AddExceptionHandler<ClientFaultHandler>();
         services.AddExceptionHandler<DatabaseFaultHandler>();
         services.AddCors(o => o.AddDefaultPolicy(policy => policy
             .AllowAnyOrigin()
@@ -79,23 +78,6 @@ public sealed class DatabaseFaultHandler(IStore store, ILogger<DatabaseFaultHand
         http.Response.StatusCode = fault.Status;
         http.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await TypedResults.Problem(statusCode: fault.Status, detail: fault.Detail).ExecuteAsync(http);
-        return true;
-    }
-}
-
-/// <summary>
-/// A request Kestrel found malformed once the application was reading it (a body cut short, a bad chunk, a body over a
-/// limit) is the client's fault: answered with the status Kestrel chose (400, 408, 413) as a problem, and logged as one
-/// line without a stack trace. The filters that read bodies catch it themselves; this covers whatever reads one without.
-/// </summary>
-public sealed class ClientFaultHandler(ILogger<ClientFaultHandler> logger) : IExceptionHandler
-{
-    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
-    {
-        if (exception is not BadHttpRequestException bad) return false;
-        logger.LogInformation("Malformed request answered {Status}: {Message}", bad.StatusCode, bad.Message);
-        http.Response.StatusCode = bad.StatusCode;
-        await TypedResults.Problem(statusCode: bad.StatusCode, detail: $"The request could not be read: {bad.Message}").ExecuteAsync(http);
         return true;
     }
 }
