@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.Unicode;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using HubApi.Resources;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
