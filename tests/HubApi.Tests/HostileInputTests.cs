@@ -20,7 +20,7 @@ public sealed record HostileRequest(string Name, string Method, string Path, byt
 /// </summary>
 public static class HostileRequests
 {
-    public const string Key = "test-admin-key-0123456789";
+    public const string Key = "test-admin-key-0123456789"; // WriteTest.AdminKey, which the in-memory tests start with
     public const string Resource = "projects";
     public const string Id = "smic-lingang-wafer-plant";
     public const int Accepted = 0;
@@ -179,7 +179,7 @@ public sealed class HostileInputTests : WriteTest
                     (await Delete($"/v1/{HostileRequests.Resource}/{id}", "*")).Dispose();
                 }
             }
-            catch (Exception e) when (e is Xunit.Sdk.XunitException)
+            catch (Xunit.Sdk.XunitException e)
             {
                 failures.Add(e.Message);
             }
@@ -199,7 +199,7 @@ public sealed class HostileInputTests : WriteTest
     }
 
     [Fact]
-    public async Task NulInAQueryValueIs400()
+    public async Task NulInAFilterValueIs400()
     {
         // PostgreSQL cannot compare text holding U+0000: a text filter with %00 was a 500 there.
         foreach (var url in new[] { "/v1/sources?author=a%00b", "/v1/zones?district=%00", "/v1/facilities?kind=x%00", "/v1/sources?section=a,b%00", "/v1/changes?resource=firms%00" })
