@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace HubApi.Tests;
 
@@ -14,6 +15,9 @@ public sealed class HubApiFactory(string? databasePath = null) : WebApplicationF
 
     /// <summary>On PostgreSQL, start from an empty database rather than a copy of the seeded template.</summary>
     public bool Empty { get; init; }
+
+    /// <summary>What the service logged at Error or above, as it would reach an operator.</summary>
+    public ErrorLog Errors { get; } = new();
 
     private readonly Dictionary<string, string?> settings = new();
 
@@ -37,6 +41,7 @@ public sealed class HubApiFactory(string? databasePath = null) : WebApplicationF
         builder.UseSetting("RateLimiting:AnonymousPermitsPerMinute", "0");
         builder.UseSetting("RateLimiting:KeyedPermitsPerMinute", "0");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        builder.ConfigureLogging(logging => logging.AddProvider(Errors));
     }
 
     protected override void Dispose(bool disposing)
@@ -65,5 +70,29 @@ public abstract class ApiTest : IDisposable
         client?.Dispose();
         Factory.Dispose();
         GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Keeps every entry logged at Error or above, with its exception's stack trace, for a test to assert there is none.</summary>
+public sealed class ErrorLog : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> entries = new();
+
+    public IReadOnlyCollection<string> Entries => entries;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(ErrorLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) log.entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
+        }
     }
 }

@@ -497,14 +497,15 @@ public sealed class WriteTests : WriteTest
             var item = paths[$"/v1/{resource.Name}/{{id}}"]!;
             var singular = resource.SingularTitle;
             var input = singular + "Input";
-            // Every operation can also meet the rate limits (429), a busy database (503) and a fault (500); a write a full disk (507).
-            Check(collection["post"]!, "Create" + singular, "application/json", input, ["201", "400", "401", "403", "409", "413", "415", "422", "429", "500", "503", "507"]);
-            Check(item["put"]!, "Replace" + singular, "application/json", input, ["200", "400", "401", "403", "404", "412", "413", "415", "428", "429", "500", "503", "507"]);
-            Check(item["patch"]!, "Patch" + singular, "application/merge-patch+json", singular + "Patch", ["200", "400", "401", "403", "404", "412", "413", "415", "428", "429", "500", "503", "507"]);
+            // Every operation can also meet the rate limits (429), a busy database (503) and a fault (500); a write a full disk (507);
+            // a write with a body one that never arrives (408).
+            Check(collection["post"]!, "Create" + singular, "application/json", input, ["201", "400", "401", "403", "408", "409", "413", "415", "422", "429", "500", "503", "507"]);
+            Check(item["put"]!, "Replace" + singular, "application/json", input, ["200", "400", "401", "403", "404", "408", "412", "413", "415", "428", "429", "500", "503", "507"]);
+            Check(item["patch"]!, "Patch" + singular, "application/merge-patch+json", singular + "Patch", ["200", "400", "401", "403", "404", "408", "412", "413", "415", "428", "429", "500", "503", "507"]);
             // 409 only where another record can point at this one (a relation, or a citation of a source).
             var referable = Catalog.Resources.All.Any(r => r.Relations.Any(rel => rel.Target == resource.Name)) || resource.Name == HubApi.Resources.Citation.SourceResource;
             Check(item["delete"]!, "Delete" + singular, null, null,
-                [.. new[] { "204", "401", "403", "404", "412", "428", "429", "500", "503" }, .. referable ? new[] { "409" } : []]);
+                [.. new[] { "204", "400", "401", "403", "404", "412", "428", "429", "500", "503" }, .. referable ? new[] { "409" } : []]);
             // Reads state that they need no key: one empty security requirement.
             Assert.Equal("[{}]", item["get"]!["security"]!.ToJsonString());
             Assert.Equal("[{}]", collection["get"]!["security"]!.ToJsonString());

@@ -15,6 +15,9 @@ public static class ApiKeyAuthentication
     /// <summary>The authorization policy of every write endpoint.</summary>
     public const string WritePolicy = "write";
 
+    /// <summary>Whether a key is all visible ASCII, as every key issued is and the admin key must be.</summary>
+    public static bool IsPrintable(string key) => !key.AsSpan().ContainsAnyExceptInRange('!', '~');
+
     /// <summary>
     /// API keys as the default authentication scheme, so every later consumer (authorization, rate limiting)
     /// sees the caller's key as the request's user; a request without a key stays anonymous.
@@ -53,6 +56,12 @@ public static class ApiKeyAuthentication
     }
 }
 
+/// <summary>
+/// An X-Api-Key header that no key could be: several of them, or characters outside visible ASCII (bytes of another encoding,
+/// control characters). The request is malformed, 400, rather than carrying a wrong key, 401.
+/// </summary>
+public sealed class MalformedKey(string message) : Exception(message);
+
 /// <summary>The key given at start-up through Auth:AdminKey (Auth__AdminKey), held only as its hash.</summary>
 public sealed class AdminKey(byte[]? hash)
 {
@@ -64,8 +73,8 @@ public sealed class AdminKey(byte[]? hash)
     public static AdminKey From(string? key)
     {
         if (string.IsNullOrEmpty(key)) return new AdminKey(null);
-        if (key.Length < MinLength || key.Length > ApiKeys.MaxKeyLength)
-            throw new InvalidOperationException($"Auth:AdminKey must be {MinLength} to {ApiKeys.MaxKeyLength} characters long.");
+        if (key.Length < MinLength || key.Length > ApiKeys.MaxKeyLength || !ApiKeyAuthentication.IsPrintable(key))
+            throw new InvalidOperationException($"Auth:AdminKey must be {MinLength} to {ApiKeys.MaxKeyLength} visible ASCII characters.");
         return new AdminKey(ApiKeys.Hash(key));
     }
 }
@@ -81,8 +90,10 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
     {
         if (!Request.Headers.TryGetValue(ApiKeyAuthentication.Header, out var values)) return Task.FromResult(AuthenticateResult.NoResult());
         var key = values.ToString();
-        if (values.Count != 1 || key.Length is 0 or > ApiKeys.MaxKeyLength)
-            return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
+        if (values.Count > 1) return Task.FromResult(AuthenticateResult.Fail(new MalformedKey("Send one X-Api-Key header, with one key.")));
+        if (!ApiKeyAuthentication.IsPrintable(key))
+            return Task.FromResult(AuthenticateResult.Fail(new MalformedKey("An API key is visible ASCII characters: send it as it was issued.")));
+        if (key.Length is 0 or > ApiKeys.MaxKeyLength) return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
 
         var hash = ApiKeys.Hash(key);
         ApiKeyInfo? found;
@@ -105,9 +116,15 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeyAuthentication.Scheme)));
     }
 
+    /// <summary>401 for a missing, unknown or revoked key; 400 for a header that cannot hold a key at all (see <see cref="MalformedKey"/>).</summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (result.Failure is MalformedKey malformed)
+        {
+            await Problems.Invalid(ApiKeyAuthentication.Header, malformed.Message).ExecuteAsync(Context);
+            return;
+        }
         Response.Headers.WWWAuthenticate = ApiKeyAuthentication.Scheme;
         await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
             detail: result.Failure?.Message ?? (RequiredScope == ApiKeys.WriteScope

@@ -14,8 +14,9 @@ public sealed record WriteBody(ReadOnlyMemory<byte> Bytes, JsonObject Record);
 
 /// <summary>
 /// The one filter that reads and validates write bodies, the counterpart of <see cref="QueryValidation"/>. In the order
-/// clients see: the media type (415), the headers the write needs (428 without If-Match, 400 for a malformed
-/// Idempotency-Key), the size (413) and the JSON (400); then every rule that needs no database (a record's shape, types,
+/// clients see: the media type and coding (415), the headers the write needs (428 without If-Match, 400 for a malformed
+/// If-Match or Idempotency-Key), the size (413), the text's encoding (415 for UTF-16/32, 400 for bytes that are not UTF-8)
+/// and the JSON (400); then every rule that needs no database (a record's shape, types,
 /// lengths and required members; a patch's members as it names them), so that a body that fails never waits for the
 /// write lock. The handler reads the parsed body and runs <see cref="RecordValidator.References"/> inside its transaction.
 /// </summary>
@@ -28,10 +29,10 @@ public sealed class BodyValidation(Lazy<RecordValidator> validator, Resource res
         if (RequireMediaType(request, kind == WriteKind.Patch ? MergePatchMediaType : JsonMediaType) is { } unsupported) return unsupported;
         if (kind == WriteKind.Create)
         {
-            if (request.Headers.TryGetValue(Idempotency.Header, out var key) && Idempotency.Check(key.ToString()) is { } error)
+            if (request.Headers.TryGetValue(Idempotency.Header, out var key) && Idempotency.Check(key) is { } error)
                 return Invalid(Idempotency.Header, error);
         }
-        else if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
+        else if (RequireIfMatch(request, resource) is { } precondition) return precondition;
         var (body, problem) = await ReadBody(request);
         if (problem is not null) return problem;
         if (Parse(body.Span, resource.Indefinite, out var record) is { } malformed) return malformed;

@@ -18,6 +18,9 @@ public static class Hardening
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.MaxRequestHeaderCount = 64;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            // Header bytes beyond ASCII reach the application as Latin-1, one character per byte, rather than Kestrel refusing
+            // those that are not UTF-8 with a bare 400: the headers the service reads then answer a problem that names them.
+            kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
         });
 
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Primitives;
 
 namespace HubApi.Http;
 
@@ -14,11 +15,11 @@ public static class Idempotency
     public const int MaxKeyLength = 255;
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
 
-    /// <summary>An error for a malformed key, or null: 1 to 255 visible ASCII characters.</summary>
-    public static string? Check(string key) =>
-        key.Length is > 0 and <= MaxKeyLength && key.All(c => c is > ' ' and <= '~')
+    /// <summary>An error for a malformed key, or null: one header of 1 to 255 visible ASCII characters.</summary>
+    public static string? Check(StringValues values) =>
+        values is [{ Length: > 0 and <= MaxKeyLength } key] && !key.AsSpan().ContainsAnyExceptInRange('!', '~')
             ? null
-            : $"{Header} must be 1 to {MaxKeyLength} visible ASCII characters, such as a UUID.";
+            : $"Send one {Header} of 1 to {MaxKeyLength} visible ASCII characters, such as a UUID.";
 
     /// <summary>What identifies a request for replay: method, path and body.</summary>
     public static string RequestHash(HttpRequest request, ReadOnlySpan<byte> body)

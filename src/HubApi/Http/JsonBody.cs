@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace HubApi.Http;
@@ -25,12 +26,16 @@ public sealed class JsonBody(byte[] body, string? link = null, string? etag = nu
 
     public Task ExecuteAsync(HttpContext http)
     {
+        var ifNoneMatch = http.Request.Headers.IfNoneMatch.ToString();
+        // The usual revalidation sends back the one current tag: nothing to parse, as in Matches.
+        if (ifNoneMatch.Length > 0 && ifNoneMatch != ETag && !IsEntityTagList(ifNoneMatch))
+            return Problems.MalformedPrecondition(HeaderNames.IfNoneMatch).ExecuteAsync(http);
         var headers = http.Response.Headers;
         headers.ETag = ETag;
         // Clients may keep the response but must revalidate: a write is visible at once.
         headers.CacheControl = "no-cache";
         if (link is not null) headers.Link = link;
-        if (Matches(http.Request.Headers.IfNoneMatch, ETag))
+        if (Matches(ifNoneMatch, ETag))
         {
             http.Response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
@@ -45,6 +50,21 @@ public sealed class JsonBody(byte[] body, string? link = null, string? etag = nu
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(bytes, hash);
         return "\"" + Convert.ToHexStringLower(hash[..16]) + "\"";
+    }
+
+    /// <summary>
+    /// Whether a precondition header (If-Match, If-None-Match) is * or a list of entity tags (RFC 9110 8.8.3), in visible
+    /// ASCII as every ETag this service gives is. Anything else, an unquoted tag or another encoding's bytes, is a client's
+    /// mistake to report (400), not a tag that silently never matches.
+    /// </summary>
+    public static bool IsEntityTagList(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is null || value.AsSpan().ContainsAnyExceptInRange(' ', '~')) return false;
+        }
+        // "*" stands alone (RFC 9110 13.1.1): beside tags it is a client's confusion, whichever it meant.
+        return EntityTagHeaderValue.TryParseStrictList(values, out var tags) && (tags.Count == 1 || !tags.Contains(EntityTagHeaderValue.Any));
     }
 
     /// <summary>If-None-Match uses weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored; * matches anything.</summary>

@@ -18,6 +18,12 @@ public static class Problems
         Problem(StatusCodes.Status412PreconditionFailed,
             $"The {resource.Singular} '{id}' has changed since that ETag was issued: GET it again and reapply the change.");
 
+    /// <summary>A precondition header that is not * or a list of quoted ETags (see <see cref="JsonBody.IsEntityTagList"/>).</summary>
+    public static ValidationProblem MalformedPrecondition(string header) => Invalid(header, MalformedPreconditionError(header));
+
+    public static string MalformedPreconditionError(string header) =>
+        $"{header} must be * or one or more ETags as this service sends them, each in double quotes (\"…\"), in ASCII.";
+
     public static ValidationProblem Invalid(string name, string error) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [name] = [error] });
 

@@ -41,6 +41,7 @@ public static class ResourceEndpoints
             .WithMetadata(new ItemEndpoint(resource))
             .Produces(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified)
+            .ProducesValidationProblem() // a malformed If-None-Match
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapWrites(resource, catalog);

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
+using HubApi.Resources;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using static HubApi.Http.Problems;
@@ -36,8 +38,6 @@ public static class WriteBodies
     public const string JsonMediaType = "application/json";
     public const string MergePatchMediaType = "application/merge-patch+json";
 
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 16, AllowDuplicateProperties = false };
-
     /// <summary>If-Match uses strong comparison (RFC 9110 13.1.1): weak tags never match; * matches any current record.</summary>
     public static bool Matches(IList<string> ifMatch, string etag)
     {
@@ -45,11 +45,28 @@ public static class WriteBodies
         return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || (!t.IsWeak && t.Tag.Equals(etag)));
     }
 
+    /// <summary>The If-Match a replace, patch or delete needs: 428 without one, 400 when it is malformed.</summary>
+    public static IResult? RequireIfMatch(HttpRequest request, Resource resource)
+    {
+        var ifMatch = request.Headers.IfMatch;
+        if (ifMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
+        return JsonBody.IsEntityTagList(ifMatch) ? null : MalformedPrecondition(HeaderNames.IfMatch);
+    }
+
+    /// <summary>
+    /// The body's media type must be <paramref name="expected"/> in UTF-8 (a charset parameter, if any, says utf-8), sent
+    /// as is: another type, charset or content coding is 415, with the header that says what would be taken.
+    /// </summary>
     public static ProblemHttpResult? RequireMediaType(HttpRequest request, string expected)
     {
+        if (request.Headers.ContentEncoding.ToString() is { Length: > 0 } coding && !coding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            request.HttpContext.Response.Headers.AcceptEncoding = "identity";
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Send the body without a Content-Encoding: no content coding is accepted.");
+        }
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
             && type.MediaType.Equals(expected, StringComparison.OrdinalIgnoreCase)
-            && (!type.Charset.HasValue || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+            && (!type.Charset.HasValue || HeaderUtilities.RemoveQuotes(type.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
@@ -87,12 +104,24 @@ public static class WriteBodies
         return length > MaxBodyBytes ? (default, TooLarge()) : (buffer.AsMemory(0, length), null);
     }
 
+    /// <summary>
+    /// Parses a body as one JSON object, checking first what a JSON parser leaves for the moment a value is read, so that
+    /// no later step meets text it cannot handle: the bytes are UTF-8 (RFC 8259 §8.1; a UTF-8 byte-order mark is ignored,
+    /// as §8.1 allows; UTF-16 and UTF-32 are 415), every string and member name is Unicode text (no surrogate escaped
+    /// alone, as <c>"\ud800"</c>), none holds U+0000 (PostgreSQL cannot store it, and no record has a use for it), and every
+    /// number fits a double (RFC 8259 §6: no infinity for <c>1e400</c>, no silent zero for <c>1e-400</c>). Duplicate members,
+    /// nesting deeper than <see cref="MaxDepth"/> and anything after the value are 400s.
+    /// </summary>
     public static ProblemHttpResult? Parse(ReadOnlySpan<byte> body, string indefinite, out JsonObject record)
     {
         record = [];
+        if (body.StartsWith(Utf8Bom)) body = body[Utf8Bom.Length..];
+        if (IsUtf16Or32(body))
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "The body is in UTF-16 or UTF-32: send JSON in UTF-8.");
         JsonNode? node;
         try
         {
+            if (Unreadable(body) is { } unreadable) return Problem(StatusCodes.Status400BadRequest, unreadable);
             node = JsonNode.Parse(body, documentOptions: ParseOptions);
         }
         catch (JsonException e)
@@ -103,4 +132,77 @@ public static class WriteBodies
         record = parsed;
         return null;
     }
+
+    /// <summary>How deep a body's objects and arrays may nest: a record needs 3 (record, citations, citation).</summary>
+    public const int MaxDepth = 16;
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>
+    /// A UTF-16 or UTF-32 body, by its byte-order mark or, without one, by the NUL bytes its first character brings
+    /// (a JSON text starts with an ASCII character: RFC 4627 §3).
+    /// </summary>
+    private static bool IsUtf16Or32(ReadOnlySpan<byte> body) =>
+        body.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || body.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])
+        || (body.Length >= 2 && (body[0] == 0 || body[1] == 0));
+
+    /// <summary>Why the body's text cannot be read as UTF-8 JSON of Unicode strings and double-sized numbers; null when it can.</summary>
+    /// <exception cref="JsonException">The body is not JSON.</exception>
+    private static string? Unreadable(ReadOnlySpan<byte> body)
+    {
+        if (!Utf8.IsValid(body))
+        {
+            Utf8.ToUtf16(body, new char[body.Length], out var valid, out _, replaceInvalidSequences: false);
+            return $"The body is not valid UTF-8: the bytes at offset {valid} are not a UTF-8 sequence (a truncated, overlong or surrogate one, or another encoding).";
+        }
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
+        var member = "the body";
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                // Unescaped text is the UTF-8 checked above, and JSON allows no raw control character: only escapes can go wrong.
+                case JsonTokenType.PropertyName or JsonTokenType.String when reader.ValueIsEscaped:
+                    if (Unescaped(ref reader) is not { } text)
+                        return $"A string in {member} escapes half of a surrogate pair (such as \\ud800 alone): strings must be Unicode text.";
+                    if (text.Contains('\0')) return $"A string in {member} holds U+0000 (\\u0000), which no text may hold.";
+                    if (reader.TokenType == JsonTokenType.PropertyName) member = $"'{Trim(text)}'";
+                    break;
+                case JsonTokenType.PropertyName:
+                    member = $"'{Trim(reader.GetString()!)}'";
+                    break;
+                case JsonTokenType.Number:
+                    if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
+                        return $"A number in {member} is too large: numbers must fit a double (at most about 1.8e308).";
+                    if (number == 0 && !IsZero(reader.ValueSpan))
+                        return $"A number in {member} is too small: it would round to 0 as a double (the smallest is about 5e-324).";
+                    break;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>An escaped string or member name, unescaped; null when its escapes name a lone surrogate.</summary>
+    private static string? Unescaped(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether a JSON number is written as zero: no digit but 0 before its exponent.</summary>
+    private static bool IsZero(ReadOnlySpan<byte> number)
+    {
+        var exponent = number.IndexOfAny((byte)'e', (byte)'E');
+        return (exponent < 0 ? number : number[..exponent]).IndexOfAny("123456789"u8) < 0;
+    }
+
+    private static string Trim(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

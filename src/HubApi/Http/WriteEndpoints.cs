@@ -39,8 +39,8 @@ public static class WriteEndpoints
                 "gets the first response again instead of creating twice.")
             .Describe(resource, WriteKind.Create)
             .Produces(StatusCodes.Status201Created)
-            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict,
-                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status408RequestTimeout,
+                StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
         writes.MapPut("/{id}", (string id, HttpContext http, IStore store, ResponseCache cache) => Replace(id, http, store, cache, resource, validator.Value))
             .ValidateBody(validator, resource, WriteKind.Replace)
@@ -156,10 +156,15 @@ public static class WriteEndpoints
         return written;
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, IStore store, ResponseCache cache, Resource resource)
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Delete(string id, HttpContext http, IStore store,
+        ResponseCache cache, Resource resource)
     {
         var request = http.Request;
-        if (request.Headers.IfMatch.ToString() is not { Length: > 0 }) return PreconditionRequired(resource);
+        switch (RequireIfMatch(request, resource))
+        {
+            case ProblemHttpResult required: return required;
+            case ValidationProblem malformed: return malformed;
+        }
 
         await using var write = await store.BeginWriteAsync(http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
@@ -206,7 +211,7 @@ public static class WriteEndpoints
     private static readonly int[] ChangeProblems =
     [
         StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
-        StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
+        StatusCodes.Status408RequestTimeout, StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType,
         StatusCodes.Status428PreconditionRequired,
     ];
 

@@ -85,7 +85,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code))
             {
                 concrete.Description = ProblemDescription(code, write?.Kind, resource) ?? concrete.Description;
-                problem.Example = ProblemExample(code, catalog, write?.Kind, resource);
+                problem.Example = ProblemExample(code, catalog, write?.Kind, resource, header: isGet && metadata.OfType<ItemEndpoint>().Any());
             }
         }
     }
@@ -126,13 +126,15 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
 
     private static string? ProblemDescription(int status, WriteKind? kind, Resource? resource) => status switch
     {
-        400 when kind is not null => "The body is not valid JSON, or not a valid record: `errors` names each property at fault and says what it allows.",
-        400 => "A parameter is not valid: `errors` names each one at fault and says what it allows.",
+        400 when kind == WriteKind.Delete => "A header is malformed (`If-Match`, `X-Api-Key`): `errors` names it and says what it allows.",
+        400 when kind is not null => "The body is not valid JSON, or not a valid record, or a header is malformed: `errors` names each property or header at fault and says what it allows.",
+        400 => "A parameter or header is not valid: `errors` names each one at fault and says what it allows.",
         401 => $"No API key in `{ApiKeyAuthentication.Header}`, or one that is unknown or revoked.",
         403 => $"The API key lacks the `{ApiKeys.WriteScope}` scope.",
         404 => $"There is no {resource?.Singular ?? "record"} with this id.",
         409 when kind == WriteKind.Delete => "Other records still point at this one: `references` lists them. Change or delete those first.",
         409 => "The id is taken, now or by a deleted record: ids are never reused.",
+        408 => "The body did not arrive in time: less was sent than its `Content-Length` announced.",
         412 => "The record has changed since the ETag in `If-Match` was issued: GET it again and reapply the change.",
         413 => $"The body is larger than {WriteBodies.MaxBodyBytes / 1024} KiB.",
         415 => "The body is not sent with the media type the operation takes, in UTF-8.",
@@ -142,7 +144,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
     };
 
     /// <summary>Problems as the service writes them; the type URIs and titles are ASP.NET Core's defaults.</summary>
-    public static JsonObject ProblemExample(int status, ResourceCatalog catalog, WriteKind? kind = null, Resource? resource = null)
+    public static JsonObject ProblemExample(int status, ResourceCatalog catalog, WriteKind? kind = null, Resource? resource = null, bool header = false)
     {
         var one = (resource ?? catalog.Example).Singular;
         var id = (resource ?? catalog.Example).ExampleId;
@@ -155,6 +157,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             409 when kind == WriteKind.Delete && Referrer(catalog, resource) is var (by, via, ids) =>
                 ("15.5.10", "Conflict", $"The {one} '{id}' is still referenced by {by} {string.Join(", ", ids)} (by {via}). Change or delete those first."),
             409 => ("15.5.10", "Conflict", $"{(resource ?? catalog.Example).IndefiniteCapitalized} with id '{id}' exists already: give another id."),
+            408 => ("15.5.9", "Request Timeout", "The request body could not be read: Reading the request body timed out due to data arriving too slowly. See MinRequestBodyDataRate."),
             412 => ("15.5.13", "Precondition Failed", $"The {one} '{id}' has changed since that ETag was issued: GET it again and reapply the change."),
             413 => ("15.5.14", "Content Too Large", $"The body must be at most {WriteBodies.MaxBodyBytes / 1024} KiB."),
             415 => ("15.5.16", "Unsupported Media Type", $"Send the body as {WriteBodies.JsonMediaType}, in UTF-8."),
@@ -173,9 +176,14 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         if (detail is not null) example["detail"] = detail;
         if (status == 400)
         {
-            example["errors"] = kind is null
-                ? new JsonObject { ["limit"] = new JsonArray("limit must be a whole number from 1 to 100.") }
-                : new JsonObject { ["name"] = new JsonArray("name is required.") };
+            // A GET of one record (header) takes no parameter: its only 400 is a malformed If-None-Match.
+            example["errors"] = (kind, header) switch
+            {
+                (WriteKind.Delete, _) => new JsonObject { ["If-Match"] = new JsonArray(Problems.MalformedPreconditionError("If-Match")) },
+                (null, true) => new JsonObject { ["If-None-Match"] = new JsonArray(Problems.MalformedPreconditionError("If-None-Match")) },
+                (null, false) => new JsonObject { ["limit"] = new JsonArray("limit must be a whole number from 1 to 100.") },
+                _ => new JsonObject { ["name"] = new JsonArray("name is required.") },
+            };
         }
         if (status == 409 && kind == WriteKind.Delete && Referrer(catalog, resource) is var (resourceName, relation, referrers))
         {

@@ -117,6 +117,8 @@ public sealed class ListQueryValidator : QueryValidator
                     context.AddFailure(parameter, $"'{Trim(v)}' is not an id: ids are lowercase letters, digits and single hyphens.");
                 else if (v.Length == 0 || v.Length > (maxLength ?? 100))
                     context.AddFailure(parameter, $"{parameter} values must be 1 to {maxLength ?? 100} characters long.");
+                else if (v.Contains('\0'))
+                    context.AddFailure(parameter, $"{parameter} values must not hold U+0000 (%00): PostgreSQL cannot compare text that does.");
             }
         });
 }
