@@ -83,7 +83,7 @@ public sealed class QueryLanguageFilter : IOperationFilter
         AddSortAndFields(operation, r, context);
         if (r.IncludeNames.Count > 0)
         {
-            operation.Parameters.Add(Schemas.Shared(document, r.SingularTitle + "Include", () => Schemas.List("include", "Embed these related records in place of their ids.",
+            operation.Parameters.Add(Schemas.Shared(document, r.SingularTitle + "Include", () => Schemas.List("include", "Embed these related records under each record's `embedded`; its relations stay ids.",
                 Named(context, r.SingularTitle + "Relation", $"A relation of {r.Indefinite}.", r.IncludeNames), example: r.IncludeNames[0])));
         }
         operation.Parameters.Add(Schemas.Shared(document, "Count", () => Schemas.Query("count", "Add `total`, the number of records matching the filters.",
