@@ -81,8 +81,7 @@ public static class ResourceEndpoints
                 .ValidateQuery(() => ListQueryValidator.For(resource, ListKind.Export))
                 .WithName($"Export{resource.Title}{format[0]}{format[1..].ToLowerInvariant()}")
                 .WithSummary($"Export {resource.Name} as {format}")
-                .WithDescription($"Every {resource.Singular} matching the filters and search, in one response, sorted as `sort` says: " +
-                                 "the list's query language without its paging (`limit`, `cursor`, `count`) or `include`.")
+                .WithDescription($"Every matching {resource.Singular}, in `sort` order: the list's filters, `sort`, `fields` and `q`, without paging.")
                 .WithTags(resource.Title)
                 .WithMetadata(new ExportEndpoint(resource, mediaType))
                 .Produces(StatusCodes.Status200OK, contentType: mediaType);

@@ -117,7 +117,8 @@ public sealed class QueryLanguageFilter : IOperationFilter
             var schema = Schemas.Enum(values);
             schema.Description = description;
             // Member names for generated C# enums (NSwag reads x-enumNames): `-name` becomes NameDescending, not Minusname.
-            schema.Extensions = new Dictionary<string, IOpenApiExtension>
+            // Values without a hyphen need none: the generators' own names for them are these.
+            if (values.Any(v => v.Contains('-'))) schema.Extensions = new Dictionary<string, IOpenApiExtension>
             {
                 ["x-enumNames"] = new JsonNodeExtension(new JsonArray([.. values.Select(v => (JsonNode)JsonValue.Create(
                     string.Concat(v.TrimStart('-').Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + (v.StartsWith('-') ? "Descending" : ""))!)])),

@@ -56,20 +56,18 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         Description = $"The records `include` names, by relation: present only with `include`.",
     });
 
-    /// <summary>The body of a create or a replace: the writable properties; the name and the non-nullable fields required.</summary>
-    public IOpenApiSchema Input(Resource resource) => Component(resource.SingularTitle + "Input", () =>
+    /// <summary>
+    /// The body of a create or a replace: the merge patch's writable properties, with the name and the non-nullable fields
+    /// required (stated once, on the patch, and referred to here).
+    /// </summary>
+    public IOpenApiSchema Input(Resource resource) => Component(resource.SingularTitle + "Input", () => new OpenApiSchema
     {
-        var properties = Properties(resource, input: true);
-        return new OpenApiSchema
-        {
-            Type = JsonSchemaType.Object,
-            Required = new HashSet<string>(["name", .. resource.Fields.Where(f => !f.Nullable).Select(f => f.Name)]),
-            Properties = properties,
-            AdditionalPropertiesAllowed = false,
-            Description = resource.InputDescription
-                          ?? $"{resource.IndefiniteCapitalized} as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.",
-            Example = Examples.Record(resource, properties.Keys),
-        };
+        Type = JsonSchemaType.Object,
+        AllOf = [Patch(resource)],
+        Required = new HashSet<string>(["name", .. resource.Fields.Where(f => !f.Nullable).Select(f => f.Name)]),
+        Description = resource.InputDescription
+                      ?? $"{resource.IndefiniteCapitalized} as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.",
+        Example = Examples.Record(resource, resource.WritableNames),
     });
 
     /// <summary>The input's properties with none required: a merge patch names only what changes.</summary>

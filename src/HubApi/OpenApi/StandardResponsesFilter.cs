@@ -114,9 +114,12 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             }
         }
 
-        // A resource's list and every nested list of it answer the same page: one response for all of them.
+        // A resource's list and every nested list of it answer the same page, and its PUT and PATCH the same record: one
+        // response for each.
         if (metadata.OfType<CollectionEndpoint>().FirstOrDefault() is { } collection && responses.GetValueOrDefault("200") is OpenApiResponse page)
             responses["200"] = Schemas.Shared(document, collection.Resource.Title + "List", () => page);
+        if (write?.Kind is WriteKind.Replace or WriteKind.Patch && responses.GetValueOrDefault("200") is OpenApiResponse written)
+            responses["200"] = Schemas.Shared(document, write.Resource.SingularTitle + "Written", () => written);
     }
 
     /// <summary>
