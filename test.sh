@@ -2,14 +2,16 @@
 # Runs the whole test suite on a fresh machine: installs what the tests need, builds, tests, and ends with one
 # line "N passed, N failed[, N skipped]" summing every part:
 #   - the .NET tests (tests/HubApi.Tests on SQLite, without the PostgreSQL-only ones (Trait Provider=Postgres);
-#     tests/HubApi.ClientTests: NSwag client, Swagger UI in Chromium), from their trx files;
+#     tests/HubApi.ClientTests: the NSwag and Kiota clients generated at their defaults on build, the README's C# quick
+#     starts run as written, Swagger UI in Chromium), from their trx files;
 #   - tests/HubApi.Tests a second time on PostgreSQL 15 (Database__Provider=Postgres), in a throwaway cluster started
 #     here, without the tests about SQLite itself (Trait Provider=Sqlite);
 #   - tests/HubApi.ClusterTests: two replicas behind nginx on a PostgreSQL primary and standby, started by
 #     deploy/cluster.sh (Trait Provider=Cluster, left out of the runs above);
-#   - the contract checks in tests/contract: Redocly and Spectral lint of openapi.yaml and the TypeScript type-check,
-#     one test each;
-#   - the TypeScript client suite (node --test) against the live service through Prism's validation proxy, from its TAP.
+#   - the contract checks in tests/contract: Redocly and Spectral lint of openapi.yaml and the TypeScript clients'
+#     generation (openapi-typescript, @hey-api/openapi-ts) and type-check, one test each;
+#   - the TypeScript suite (node --test: the openapi-fetch and hey-api clients, the README's front-end quick starts)
+#     against the live service through Prism's validation proxy, from its TAP.
 # Debian's Prometheus runs beside the .NET tests, scraping every second the services they point it at (a target file
 # it watches): PrometheusScrapeTests queries it for the requests and cache hits it caused.
 set -euo pipefail
@@ -81,6 +83,11 @@ if [ ! -x /usr/bin/prometheus ]; then
   [ "$installed" = 1 ] || { echo "test.sh: installing prometheus failed" >&2; exit 1; }
   if command -v systemctl >/dev/null; then as_root systemctl disable prometheus.service >/dev/null 2>&1 || true; fi
 fi
+if ! command -v curl >/dev/null; then
+  step "installing Debian's curl (the README's quick starts fetch the served document with it)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+fi
 if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
   echo "test.sh: Node.js 20.19 or later is needed for tests/contract (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
@@ -118,6 +125,8 @@ PY
 export HUBAPI_TEST_PROMETHEUS="http://127.0.0.1:$promport" HUBAPI_TEST_PROMETHEUS_TARGETS="$promdir/targets.json"
 
 # --- .NET: build, then every test project ----------------------------------------------------------------------
+step "dotnet tool restore (Kiota, pinned in .config/dotnet-tools.json)"
+dotnet tool restore
 step "dotnet build"
 dotnet build HubApi.sln --configuration Release -nologo -clp:ErrorsOnly
 status=0
@@ -165,8 +174,8 @@ if ! wait "$npm_ci"; then cat "$results/npm-ci.log"; echo "test.sh: npm ci faile
 cd "$contract"
 check "lint openapi.yaml with Redocly (recommended-strict)" npm run --silent lint:redocly
 check "lint openapi.yaml with Spectral (OAS + OWASP)" npm run --silent lint:spectral
-check "generate the TypeScript client and type-check it (tsc --strict --noEmit)" npm run --silent build
-step "TypeScript client against the live service through Prism (node --test)"
+check "generate the TypeScript clients (openapi-typescript, @hey-api/openapi-ts) and type-check them (tsc --strict)" npm run --silent build
+step "TypeScript clients and the README's front-end quick starts against the live service through Prism (node --test)"
 node scripts/live.mjs 2>&1 | tee "$results/node.tap" || status=1
 cd "$root"
 

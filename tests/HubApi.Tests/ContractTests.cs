@@ -36,7 +36,7 @@ public sealed class ContractTests : ApiTest
 
     /// <summary>
     /// Records are written straight from rows, and their schemas are built from the resource descriptors: this holds the
-    /// two together. Every served record, with its relations as ids and as included records, is valid against its schema
+    /// two together. Every served record, without and with its related records embedded, is valid against its schema
     /// in the served document and has exactly the schema's properties, in the schema's order.
     /// </summary>
     [Fact]
@@ -59,7 +59,8 @@ public sealed class ContractTests : ApiTest
                 {
                     var errors = validator.Validate(record, schema);
                     Assert.True(errors.Count == 0, $"{url}: {string.Join("; ", errors)}");
-                    Assert.Equal(properties, record.AsObject().Select(p => p.Key));
+                    // `embedded` only with include.
+                    Assert.Equal(properties.Where(p => p != "embedded" || url.Contains("include=")), record.AsObject().Select(p => p.Key));
                 }
             }
         }

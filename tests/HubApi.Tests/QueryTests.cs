@@ -88,21 +88,26 @@ public sealed class QueryTests : ApiTest
     }
 
     [Fact]
-    public async Task IncludeEmbedsRelatedRecordsInPlaceOfIds()
+    public async Task IncludeEmbedsRelatedRecordsBesideTheirIds()
     {
         var page = await Client.Json("/v1/firms?include=zone,industries");
         var firm = page["items"]![0]!;
-        Assert.Equal("Lingang", firm["zone"]!["name"]!.GetValue<string>());
-        Assert.Equal("Pudong New Area", firm["zone"]!["district"]!.GetValue<string>());
-        Assert.True(firm["industries"]![0]!["strategic"]!.GetValue<bool>());
+        Assert.Equal("lingang", firm["zone"]!.GetValue<string>());
+        Assert.Equal("Lingang", firm["embedded"]!["zone"]!["name"]!.GetValue<string>());
+        Assert.Equal("Pudong New Area", firm["embedded"]!["zone"]!["district"]!.GetValue<string>());
+        Assert.True(firm["embedded"]!["industries"]![0]!["strategic"]!.GetValue<bool>());
+        Assert.Equal(firm["industries"]!.AsArray().Select(i => i!.GetValue<string>()),
+            firm["embedded"]!["industries"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
 
         var projects = await Client.Json("/v1/firms/smic/projects?include=firm");
-        Assert.Equal("smic", projects["items"]![0]!["firm"]!["id"]!.GetValue<string>());
+        Assert.Equal("smic", projects["items"]![0]!["embedded"]!["firm"]!["id"]!.GetValue<string>());
         Assert.Equal("lingang", projects["items"]![0]!["zone"]!.GetValue<string>());
+        Assert.Null(projects["items"]![0]!["embedded"]!["zone"]);
 
         var zones = await Client.Json("/v1/zones?include=industries&fields=industries&sort=name&limit=1");
         Assert.Equal(["artificial-intelligence", "integrated-circuits"],
-            zones["items"]![0]!["industries"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
+            zones["items"]![0]!["embedded"]!["industries"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
+        Assert.Null((await Client.Json("/v1/zones?limit=1"))["items"]![0]!["embedded"]);
     }
 
     [Theory]
@@ -163,6 +168,42 @@ public sealed class QueryTests : ApiTest
     [InlineData("/v1/industries/facets?by=zone&limit=3")]
     [InlineData("/v1/industries/facets?by=zone&sort=name")]
     public async Task BadFacetRequestsAre400(string url) => await Client.Problem(url, HttpStatusCode.BadRequest);
+
+    /// <summary>
+    /// Lists are sent either way: repeated (`zone=a&amp;zone=b`, OpenAPI's default, what generated clients send) or
+    /// comma-separated, or both; the answers, ETags and cursors are the same.
+    /// </summary>
+    [Theory]
+    [InlineData("/v1/firms?zone=lingang&zone=zhangjiang&sort=-name&sort=id&limit=2", "/v1/firms?zone=lingang,zhangjiang&sort=-name,id&limit=2")]
+    [InlineData("/v1/firms?zone=lingang&zone=zhangjiang,west-bund&include=zone&include=industries", "/v1/firms?zone=lingang,zhangjiang,west-bund&include=zone,industries")]
+    [InlineData("/v1/zones/facets?by=district&by=industry", "/v1/zones/facets?by=district,industry")]
+    [InlineData("/v1/changes?resource=firms&resource=zones", "/v1/changes?resource=firms,zones")]
+    public async Task RepeatedListParametersReadAsCommaSeparatedOnes(string repeated, string commas)
+    {
+        using var one = await Client.GetAsync(repeated);
+        using var other = await Client.GetAsync(commas);
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        Assert.Equal(await other.Content.ReadAsStringAsync(), await one.Content.ReadAsStringAsync());
+        Assert.Equal(other.Headers.ETag, one.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task ExportsHaveUrlsOfTheirOwn()
+    {
+        using var csv = await Client.GetAsync("/v1/industries.csv?sort=name&fields=name&fields=strategic&fields=zones");
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,name,strategic,zones", lines[0]);
+        Assert.Equal(9, lines.Length); // the header and all eight industries
+        Assert.Contains("integrated-circuits,Integrated circuits,true,lingang;zhangjiang", lines);
+
+        using var ndjson = await Client.GetAsync("/v1/firms.ndjson?zone=lingang&zone=zhangjiang&sort=id");
+        Assert.Equal("application/x-ndjson", ndjson.Content.Headers.ContentType!.MediaType);
+        var firms = (await ndjson.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        var page = await Client.Json("/v1/firms?zone=lingang,zhangjiang&sort=id&limit=100");
+        Assert.Equal(page["items"]!.AsArray().Select(f => f!["id"]!.GetValue<string>()), firms.Select(f => f["id"]!.GetValue<string>()));
+    }
 
     [Fact]
     public async Task CsvExportStreamsEveryMatchingRecordWithAHeader()
@@ -275,7 +316,14 @@ public sealed class QueryTests : ApiTest
     [InlineData("/v1/services?area=nightlife", "area")]
     [InlineData("/v1/firms?deadlineFrom=2020", "deadlineFrom")]
     [InlineData("/v1/firms?Zone=lingang", "Zone")]
-    [InlineData("/v1/firms?zone=lingang&zone=zhangjiang", "zone")]
+    [InlineData("/v1/firms?limit=5&limit=5", "limit")]
+    [InlineData("/v1/firms?q=chip&q=wafer", "q")]
+    [InlineData("/v1/industries?strategic=true&strategic=false", "strategic")]
+    [InlineData("/v1/changes?after=1&after=2", "after")]
+    [InlineData("/v1/firms?zone=lingang&zone=Lingang", "zone")]
+    [InlineData("/v1/firms?sort=name&sort=-name", "sort")]
+    [InlineData("/v1/firms.csv?limit=5", "limit")]
+    [InlineData("/v1/firms.ndjson?include=zone", "include")]
     [InlineData("/v1/firms?limit=1000000", "limit")]
     [InlineData("/v1/firms?limit=0x10", "limit")]
     [InlineData("/v1/firms?limit=%201", "limit")]

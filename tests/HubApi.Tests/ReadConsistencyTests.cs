@@ -19,9 +19,17 @@ public sealed class ReadConsistencyTests(ITestOutputHelper output) : WriteTest
     private static string? Inconsistency(JsonNode firm)
     {
         var state = firm["description"]!.GetValue<string>();
-        var industries = string.Join(",", firm["industries"]!.AsArray().Select(i => i is JsonObject o ? o["id"]!.GetValue<string>() : i!.GetValue<string>()));
-        var zone = firm["zone"] is JsonObject z ? z["id"]!.GetValue<string>() : firm["zone"]!.GetValue<string>();
+        var industries = string.Join(",", firm["industries"]!.AsArray().Select(i => i!.GetValue<string>()));
+        var zone = firm["zone"]!.GetValue<string>();
         var quote = firm["citations"]!.AsArray().Single()!["quote"]!.GetValue<string>();
+        // Included records are those the links of the same version name.
+        if (firm["embedded"] is JsonObject embedded)
+        {
+            var embeddedIndustries = embedded["industries"] is JsonArray e ? string.Join(",", e.Select(i => i!["id"]!.GetValue<string>())) : industries;
+            var embeddedZone = embedded["zone"]?["id"]?.GetValue<string>() ?? zone;
+            if ((embeddedIndustries, embeddedZone) != (industries, zone))
+                return $"state {state} v{firm["version"]}: links {industries} / {zone}, embedded {embeddedIndustries} / {embeddedZone}";
+        }
         var expected = state == "A" ? ("integrated-circuits", "lingang") : ("artificial-intelligence,biomedicine", "zhangjiang");
         return (industries, zone, quote) == (expected.Item1, expected.Item2, state) ? null : $"state {state} v{firm["version"]}: industries {industries}, zone {zone}, quote {quote}";
     }

@@ -5,6 +5,9 @@ namespace HubApi.Http;
 /// <summary>Endpoint metadata: a collection of a resource (nested under a parent's record when it has one).</summary>
 public sealed record CollectionEndpoint(Resource Resource, Resource? Parent = null);
 
+/// <summary>Endpoint metadata: a resource's export in one media type (CSV or NDJSON).</summary>
+public sealed record ExportEndpoint(Resource Resource, string MediaType);
+
 /// <summary>Endpoint metadata: a resource's facets operation, whose filters are the list's.</summary>
 public sealed record FacetEndpoint(Resource Resource);
 

@@ -17,18 +17,13 @@ public static class RecordJson
         w.WriteStartObject();
         var columns = resource.Columns;
         var metaStart = columns.Count - 3; // version, createdAt, updatedAt close the record
-        for (var i = 0; i < metaStart; i++) WriteColumn(w, resource, columns[i], row.Values[i], fields, included);
+        for (var i = 0; i < metaStart; i++) WriteColumn(w, resource, columns[i], row.Values[i], fields);
 
         foreach (var relation in resource.ToMany)
         {
             if (fields is not null && !fields.Contains(relation.Name)) continue;
             w.WriteStartArray(relation.Name);
-            var embedded = included?.GetValueOrDefault(relation);
-            foreach (var id in row.Many[relation.Name])
-            {
-                if (embedded is null) w.WriteStringValue(id);
-                else if (embedded.TryGetValue(id, out var target)) WriteRecord(w, relation.To, target);
-            }
+            foreach (var id in row.Many[relation.Name]) w.WriteStringValue(id);
             w.WriteEndArray();
         }
 
@@ -45,24 +40,46 @@ public static class RecordJson
             w.WriteEndArray();
         }
 
-        for (var i = metaStart; i < columns.Count; i++) WriteColumn(w, resource, columns[i], row.Values[i], fields, included);
+        for (var i = metaStart; i < columns.Count; i++) WriteColumn(w, resource, columns[i], row.Values[i], fields);
+        if (included is { Count: > 0 }) WriteEmbedded(w, resource, row, included);
         w.WriteEndObject();
     }
 
-    private static void WriteColumn(Utf8JsonWriter w, Resource resource, Column column, object? value,
-        IReadOnlySet<string>? fields, IReadOnlyDictionary<Relation, Dictionary<string, Row>>? included)
+    /// <summary>
+    /// The records `include` names, under `embedded`, by relation; the record's own relations stay ids. A to-one relation
+    /// that is null is left out.
+    /// </summary>
+    private static void WriteEmbedded(Utf8JsonWriter w, Resource resource, Row row, IReadOnlyDictionary<Relation, Dictionary<string, Row>> included)
+    {
+        w.WriteStartObject("embedded");
+        foreach (var relation in resource.Relations)
+        {
+            if (!included.TryGetValue(relation, out var records)) continue;
+            if (relation.Many)
+            {
+                w.WriteStartArray(relation.Name);
+                foreach (var id in row.Many[relation.Name])
+                {
+                    if (records.TryGetValue(id, out var target)) WriteRecord(w, relation.To, target);
+                }
+                w.WriteEndArray();
+            }
+            else if (row.Values[resource.ColumnIndex(relation.Name)] is string id && records.TryGetValue(id, out var target))
+            {
+                w.WritePropertyName(relation.Name);
+                WriteRecord(w, relation.To, target);
+            }
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteColumn(Utf8JsonWriter w, Resource resource, Column column, object? value, IReadOnlySet<string>? fields)
     {
         if (fields is not null && column.Name != "id" && !fields.Contains(column.Name)) return;
         w.WritePropertyName(column.Name);
         if (value is null)
         {
             w.WriteNullValue();
-            return;
-        }
-        if (included is not null && resource.Relation(column.Name) is { } relation && included.TryGetValue(relation, out var embedded))
-        {
-            if (embedded.TryGetValue((string)value, out var target)) WriteRecord(w, relation.To, target);
-            else w.WriteNullValue();
             return;
         }
         switch (column.Type)

@@ -26,7 +26,7 @@ public static class ResourceEndpoints
             .Produces(StatusCodes.Status304NotModified);
 
         group.MapGet("/facets", (HttpContext http, IStore store) => Facets(http, store, resource))
-            .ValidateQuery(() => ListQueryValidator.For(resource, facets: true))
+            .ValidateQuery(() => ListQueryValidator.For(resource, ListKind.Facets))
             .WithName($"Get{resource.SingularTitle}Facets")
             .WithSummary($"Count {resource.Name} per value")
             .WithDescription($"For each facet named in `by`, the number of {resource.Name} per value, under the same filters and search as the list.")
@@ -45,6 +45,7 @@ public static class ResourceEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapWrites(resource, catalog);
+        app.MapExports(resource);
         return group;
     }
 
@@ -63,6 +64,29 @@ public static class ResourceEndpoints
             .Produces(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// Maps a resource's exports beside its list, Datasette-style: <c>/v1/firms.csv</c> and <c>/v1/firms.ndjson</c> take the
+    /// list's sort, fields, search and filters and stream every matching record. Each is an operation of its own with one
+    /// media type, so that the JSON list declares JSON alone and generated clients type it as such. A nested list's
+    /// export is its resource's, filtered by the parent (<c>/v1/firms.csv?zone=lingang</c>). `Accept: text/csv` on a list's
+    /// own URL still streams the export, for clients written before these URLs existed.
+    /// </summary>
+    private static void MapExports(this IEndpointRouteBuilder routes, Resource resource)
+    {
+        foreach (var (extension, mediaType, format) in new[] { ("csv", Export.Csv, "CSV"), ("ndjson", Export.Ndjson, "NDJSON") })
+        {
+            routes.MapGet($"/v1/{resource.Name}.{extension}", (HttpContext http, IStore store) =>
+                    new Export(ListQuery.From(resource, QueryValidation.Validated(http)), store, mediaType))
+                .ValidateQuery(() => ListQueryValidator.For(resource, ListKind.Export))
+                .WithName($"Export{resource.Title}{format[0]}{format[1..].ToLowerInvariant()}")
+                .WithSummary($"Export {resource.Name} as {format}")
+                .WithDescription($"Every matching {resource.Singular}, in `sort` order: the list's filters, `sort`, `fields` and `q`, without paging.")
+                .WithTags(resource.Title)
+                .WithMetadata(new ExportEndpoint(resource, mediaType))
+                .Produces(StatusCodes.Status200OK, contentType: mediaType);
+        }
     }
 
     private static Results<JsonBody, Export, ValidationProblem, ProblemHttpResult> List(HttpContext http, IStore store, Resource resource, Scope? scope, Resource? parent = null)

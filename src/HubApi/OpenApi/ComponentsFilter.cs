@@ -21,13 +21,18 @@ public sealed class ComponentsFilter(ResourceCatalog catalog) : IDocumentFilter
             },
             [StandardResponsesFilter.ETagHeader] = new OpenApiHeader
             {
-                Description = "A strong entity tag of this representation: send it as `If-None-Match` to revalidate, or as `If-Match` to write.",
+                Description = "A strong entity tag of this representation (after a write, of the record as written): send it as `If-None-Match` to revalidate, or as `If-Match` to write.",
                 Schema = ETag(),
             },
             [StandardResponsesFilter.LinkHeader] = new OpenApiHeader
             {
                 Description = "`<url>; rel=\"next\"`: the absolute URL of the next page, when there is one.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 16384, Pattern = "^<[^>]+>; rel=\"next\"$" },
+            },
+            [StandardResponsesFilter.LocationHeader] = new OpenApiHeader
+            {
+                Description = "The URL of the new record.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference", MaxLength = 2048 },
             },
             [StandardResponsesFilter.RetryAfterHeader] = new OpenApiHeader
             {
@@ -53,17 +58,16 @@ public sealed class ComponentsFilter(ResourceCatalog catalog) : IDocumentFilter
                 },
             };
         }
-        document.Components.Responses = new Dictionary<string, IOpenApiResponse>
-        {
-            [StandardResponsesFilter.TooManyRequests] = Problem(429,
-                "Too many requests from this API key (or, without one, from this address) in the current minute: retry after `Retry-After` seconds.", true),
-            [StandardResponsesFilter.InternalServerError] = Problem(500,
-                "An unexpected fault; `traceId` finds it in the service's logs.", false),
-            [StandardResponsesFilter.ServiceUnavailable] = Problem(503,
-                "The database is busy, read-only or unavailable, or the request ran past its time limit: retry after `Retry-After` seconds when given.", true),
-            [StandardResponsesFilter.InsufficientStorage] = Problem(507,
-                "The database has no room left for this write: retry after `Retry-After` seconds.", true),
-        };
+        // The problems the operations declared are there already (StandardResponsesFilter); these any operation can meet.
+        var responses = document.Components.Responses ??= new Dictionary<string, IOpenApiResponse>();
+        responses[StandardResponsesFilter.TooManyRequests] = Problem(429,
+            "Too many requests from this API key (or, without one, from this address) in the current minute: retry after `Retry-After` seconds.", true);
+        responses[StandardResponsesFilter.InternalServerError] = Problem(500,
+            "An unexpected fault; `traceId` finds it in the service's logs.", false);
+        responses[StandardResponsesFilter.ServiceUnavailable] = Problem(503,
+            "The database is busy, read-only or unavailable, or the request ran past its time limit: retry after `Retry-After` seconds when given.", true);
+        responses[StandardResponsesFilter.InsufficientStorage] = Problem(507,
+            "The database has no room left for this write: retry after `Retry-After` seconds.", true);
 
         var descriptions = catalog.All.ToDictionary(r => r.Title, r => r.Description);
         descriptions["Changes"] = "The change feed: every create, update and delete in commit order, to keep a copy of the dataset in sync.";

@@ -8,7 +8,11 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace HubApi.OpenApi;
 
-/// <summary>Documents each collection's query parameters from its resource definition, so the document cannot drift from what is accepted.</summary>
+/// <summary>
+/// Documents each collection's query parameters from its resource definition, so the document cannot drift from what is
+/// accepted. Each parameter is kept once under components/parameters, named for its resource (`FirmZone`, `FirmSort`),
+/// and every operation that takes it (the list, its facets, its exports, each nested list) refers to it.
+/// </summary>
 public sealed class QueryLanguageFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -18,9 +22,11 @@ public sealed class QueryLanguageFilter : IOperationFilter
                          ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
         if (idResource is not null && operation.Parameters?.FirstOrDefault(p => p.Name == "id") is OpenApiParameter id)
         {
-            id.Description = $"The {idResource.Singular}'s id.";
-            id.Example = JsonValue.Create(idResource.ExampleId);
-            id.Schema = Schemas.Id();
+            operation.Parameters[operation.Parameters.IndexOf(id)] = Schemas.Shared(context.Document, idResource.SingularTitle + "Id", () => new OpenApiParameter
+            {
+                Name = "id", In = ParameterLocation.Path, Required = true, Description = $"The {idResource.Singular}'s id.",
+                Example = JsonValue.Create(idResource.ExampleId), Schema = Schemas.Id(),
+            });
         }
 
         if (metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets)
@@ -40,37 +46,62 @@ public sealed class QueryLanguageFilter : IOperationFilter
             }
             return;
         }
+        if (metadata.OfType<ExportEndpoint>().FirstOrDefault() is { } export)
+        {
+            operation.Parameters ??= [];
+            AddSortAndFields(operation, export.Resource, context);
+            AddSearchAndFilters(operation, export.Resource, context);
+            operation.Responses ??= [];
+            operation.Responses["200"] = Schemas.Shared(context.Document, export.MediaType == Export.Csv ? "CsvExport" : "NdjsonExport", () => new OpenApiResponse
+            {
+                Description = export.MediaType == Export.Csv
+                    ? "A header row, then one row per record; to-many ids joined with `;`; citations left out."
+                    : "One JSON record per line, as `GET` renders it.",
+                Headers = new Dictionary<string, IOpenApiHeader>
+                {
+                    [StandardResponsesFilter.CorsHeader] = new OpenApiHeaderReference(StandardResponsesFilter.CorsHeader, context.Document),
+                },
+                // Binary: generated clients hand the body over as it is (a stream or a blob), rather than parse it as JSON.
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [export.MediaType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                },
+            });
+            return;
+        }
         if (metadata.OfType<CollectionEndpoint>().FirstOrDefault() is not { } collection) return;
         var r = collection.Resource;
         operation.Parameters ??= [];
-        operation.Parameters.Add(Schemas.Query("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
+        var document = context.Document;
+        operation.Parameters.Add(Schemas.Shared(document, "Limit", () => Schemas.Query("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
         {
             Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = ListQuery.MaxLimit.ToString(CultureInfo.InvariantCulture),
             Default = JsonValue.Create(ListQuery.DefaultLimit),
-        }));
-        operation.Parameters.Add(Schemas.Query("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Schemas.Cursor()));
-        var one = r.SingularTitle;
-        var sortKeys = Named(context, one + "SortKey", $"A key to sort {r.Name} by; `-` sorts descending.", r.SortNames.SelectMany(n => new[] { n, "-" + n }));
-        operation.Parameters.Add(Schemas.List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.", sortKeys, example: "-name"));
-        operation.Parameters.Add(Schemas.List("fields", "Only these properties (`id` is always present).",
-            Named(context, one + "Field", $"A property of {r.Indefinite}.", r.FieldNames), example: "id,name"));
+        })));
+        operation.Parameters.Add(Schemas.Shared(document, "Cursor", () =>
+            Schemas.Query("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Schemas.Cursor())));
+        AddSortAndFields(operation, r, context);
         if (r.IncludeNames.Count > 0)
         {
-            operation.Parameters.Add(Schemas.List("include", "Embed these related records in place of their ids.",
-                Named(context, one + "Relation", $"A relation of {r.Indefinite}.", r.IncludeNames), example: r.IncludeNames[0]));
+            operation.Parameters.Add(Schemas.Shared(document, r.SingularTitle + "Include", () => Schemas.List("include", "Embed these related records under each record's `embedded`; its relations stay ids.",
+                Named(context, r.SingularTitle + "Relation", $"A relation of {r.Indefinite}.", r.IncludeNames), example: r.IncludeNames[0])));
         }
-        operation.Parameters.Add(Schemas.Query("count", "Add `total`, the number of records matching the filters.",
-            new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) }));
+        operation.Parameters.Add(Schemas.Shared(document, "Count", () => Schemas.Query("count", "Add `total`, the number of records matching the filters.",
+            new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) })));
         AddSearchAndFilters(operation, r, context, searchExample: collection.Parent is null);
 
-        // Exports: the same query, every page, as CSV or NDJSON.
-        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse)
-        {
-            okResponse.Description = "A page of records; with `Accept: text/csv` or `Accept: application/x-ndjson`, every matching record (limit and cursor do not apply).";
-            okResponse.Content ??= new Dictionary<string, OpenApiMediaType>();
-            okResponse.Content[Export.Csv] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A header row, then one row per record; to-many ids joined with ';'; citations left out." } };
-            okResponse.Content[Export.Ndjson] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "One JSON record per line." } };
-        }
+        if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse page)
+            page.Description = $"A page of {r.Name}. Every matching {r.Singular} at once: `/v1/{r.Name}.csv` or `/v1/{r.Name}.ndjson`.";
+    }
+
+    private static void AddSortAndFields(OpenApiOperation operation, Resource r, OperationFilterContext context)
+    {
+        var one = r.SingularTitle;
+        var sortKeys = Named(context, one + "SortKey", $"A key to sort {r.Name} by; `-` sorts descending.", r.SortNames.SelectMany(n => new[] { n, "-" + n }));
+        operation.Parameters!.Add(Schemas.Shared(context.Document, one + "Sort", () =>
+            Schemas.List("sort", "Sort keys; `-` sorts descending. `id` is always the final tie-breaker.", sortKeys, example: "-name")));
+        operation.Parameters.Add(Schemas.Shared(context.Document, one + "Fields", () => Schemas.List("fields", "Only these properties (`id` is always present).",
+            Named(context, one + "Field", $"A property of {r.Indefinite}.", r.FieldNames), example: "id,name")));
     }
 
     /// <summary>A word of the example record's name: Swagger UI pre-fills it, and the search then finds that record.</summary>
@@ -86,7 +117,8 @@ public sealed class QueryLanguageFilter : IOperationFilter
             var schema = Schemas.Enum(values);
             schema.Description = description;
             // Member names for generated C# enums (NSwag reads x-enumNames): `-name` becomes NameDescending, not Minusname.
-            schema.Extensions = new Dictionary<string, IOpenApiExtension>
+            // Values without a hyphen need none: the generators' own names for them are these.
+            if (values.Any(v => v.Contains('-'))) schema.Extensions = new Dictionary<string, IOpenApiExtension>
             {
                 ["x-enumNames"] = new JsonNodeExtension(new JsonArray([.. values.Select(v => (JsonNode)JsonValue.Create(
                     string.Concat(v.TrimStart('-').Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + (v.StartsWith('-') ? "Descending" : ""))!)])),
@@ -99,29 +131,33 @@ public sealed class QueryLanguageFilter : IOperationFilter
     // searchExample: nested lists give `q` no example, as the example record need not be within the parent.
     private static void AddSearchAndFilters(OpenApiOperation operation, Resource r, OperationFilterContext context, bool searchExample = true)
     {
-        operation.Parameters!.Add(Schemas.Query("q", "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.",
-            Schemas.Text(ListQuery.MaxSearchLength), searchExample ? JsonValue.Create(SearchExample(r)) : null));
+        void Add(string name, Func<OpenApiParameter> create) =>
+            operation.Parameters!.Add(Schemas.Shared(context.Document, r.SingularTitle + Schemas.Pascal(name), create));
+
+        const string search = "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.";
+        if (searchExample) Add("search", () => Schemas.Query("q", search, Schemas.Text(ListQuery.MaxSearchLength), JsonValue.Create(SearchExample(r))));
+        else Add("searchWithin", () => Schemas.Query("q", search, Schemas.Text(ListQuery.MaxSearchLength)));
         foreach (var field in r.Filters)
         {
             var description = field.FilterDescription ?? field.Description;
             switch (field.Type)
             {
                 case FieldType.Boolean:
-                    operation.Parameters.Add(Schemas.Query(field.Name, description, new OpenApiSchema { Type = JsonSchemaType.Boolean }));
+                    Add(field.Name, () => Schemas.Query(field.Name, description, new OpenApiSchema { Type = JsonSchemaType.Boolean }));
                     break;
                 case FieldType.Integer or FieldType.Number:
-                    operation.Parameters.Add(Schemas.Query(field.Range.Low, $"At least this {field.Name}. {description}", Schemas.Number(field)));
-                    operation.Parameters.Add(Schemas.Query(field.Range.High, $"At most this {field.Name}. {description}", Schemas.Number(field)));
+                    Add(field.Range.Low, () => Schemas.Query(field.Range.Low, $"At least this {field.Name}. {description}", Schemas.Number(field)));
+                    Add(field.Range.High, () => Schemas.Query(field.Range.High, $"At most this {field.Name}. {description}", Schemas.Number(field)));
                     break;
                 default:
                     // Fixed values are the record property's own named type, so the filter and the record share it.
-                    operation.Parameters.Add(Schemas.List(field.Name, description + " Any of these values.",
+                    Add(field.Name, () => Schemas.List(field.Name, description + " Any of these values.",
                         field.Values is null ? Schemas.Text(field.MaxLength) : ResourceSchemas.For(context).Values(r, field)));
                     break;
             }
         }
         foreach (var relation in r.Relations)
-            operation.Parameters.Add(Schemas.List(relation.FilterName, $"{relation.FilterDescription} Any of these ids.", Schemas.Id()));
+            Add(relation.FilterName, () => Schemas.List(relation.FilterName, $"{relation.FilterDescription} Any of these ids.", Schemas.Id()));
     }
 
     /// <summary>One property per facet, so that generated clients read <c>facets.zone</c> rather than a dictionary.</summary>

@@ -33,24 +33,41 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         // Registered before its properties are built: records refer to each other through their relations (zones and industries).
         repository.AddDefinition(id, schema);
         schema.Properties = Properties(resource, input: false);
-        schema.Example = Examples.Record(resource, schema.Properties.Keys);
+        schema.Example = Examples.Record(resource, schema.Properties.Keys.Where(k => k != Embedded));
         return new OpenApiSchemaReference(id);
     }
 
-    /// <summary>The body of a create or a replace: the writable properties; the name and the non-nullable fields required.</summary>
-    public IOpenApiSchema Input(Resource resource) => Component(resource.SingularTitle + "Input", () =>
+    /// <summary>The member of a listed record that holds the records `include` names.</summary>
+    public const string Embedded = "embedded";
+
+    /// <summary>
+    /// The related records `include` embeds, by relation (a record's own relations stay ids): a property of a type of its
+    /// own, so that every generated client types the ids and the records alike (an id-or-record union is one that C#
+    /// generators cannot express).
+    /// </summary>
+    private IOpenApiSchema EmbeddedRecords(Resource resource) => Component(resource.SingularTitle + "Embedded", () => new OpenApiSchema
     {
-        var properties = Properties(resource, input: true);
-        return new OpenApiSchema
-        {
-            Type = JsonSchemaType.Object,
-            Required = new HashSet<string>(["name", .. resource.Fields.Where(f => !f.Nullable).Select(f => f.Name)]),
-            Properties = properties,
-            AdditionalPropertiesAllowed = false,
-            Description = resource.InputDescription
-                          ?? $"{resource.IndefiniteCapitalized} as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.",
-            Example = Examples.Record(resource, properties.Keys),
-        };
+        Type = JsonSchemaType.Object,
+        Properties = resource.Relations.ToDictionary(r => r.Name, IOpenApiSchema (r) => r.Many
+            ? new OpenApiSchema { Type = JsonSchemaType.Array, Items = Record(r.To), MaxItems = RecordValidator.MaxLinks, Description = $"The {r.Name} of the record." }
+            // Left out when the relation is null.
+            : Record(r.To)),
+        AdditionalPropertiesAllowed = false,
+        Description = $"The records `include` names, by relation: present only with `include`.",
+    });
+
+    /// <summary>
+    /// The body of a create or a replace: the merge patch's writable properties, with the name and the non-nullable fields
+    /// required (stated once, on the patch, and referred to here).
+    /// </summary>
+    public IOpenApiSchema Input(Resource resource) => Component(resource.SingularTitle + "Input", () => new OpenApiSchema
+    {
+        Type = JsonSchemaType.Object,
+        AllOf = [Patch(resource)],
+        Required = new HashSet<string>(["name", .. resource.Fields.Where(f => !f.Nullable).Select(f => f.Name)]),
+        Description = resource.InputDescription
+                      ?? $"{resource.IndefiniteCapitalized} as POST and PUT write it; PATCH takes any part of it as a JSON merge patch.",
+        Example = Examples.Record(resource, resource.WritableNames),
     });
 
     /// <summary>The input's properties with none required: a merge patch names only what changes.</summary>
@@ -113,6 +130,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         properties["version"] = Described(Schemas.Counter(1), "Increments on every write.");
         properties["createdAt"] = Described(Schemas.Timestamp(), "When the record was created (UTC).");
         properties["updatedAt"] = Described(Schemas.Timestamp(), "When the record was last changed (UTC).");
+        if (resource.Relations.Count > 0) properties[Embedded] = EmbeddedRecords(resource);
         return properties;
     }
 
@@ -129,29 +147,10 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         return Described(schema, field.Description, field.Nullable);
     }
 
-    /// <summary>A relation as read: ids, or the related records themselves when named in `include`.</summary>
-    private IOpenApiSchema Link(Relation relation)
-    {
-        var target = Record(relation.To);
-        var description = relation.Description + " With `include`, the record itself.";
-        // Ids first and not nullable: generators that must pick one option (NSwag) pick the id. A to-one relation
-        // may also be null, an option of its own that only null matches, so exactly one option always holds.
-        return relation.Many
-            ? new OpenApiSchema
-            {
-                Type = JsonSchemaType.Array, Items = new OpenApiSchema { OneOf = [Schemas.Id(), target] }, MaxItems = RecordValidator.MaxLinks,
-                Description = description,
-            }
-            : new OpenApiSchema
-            {
-                OneOf =
-                [
-                    Schemas.Id(), target,
-                    new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Enum = [null!], Description = "None." },
-                ],
-                Description = description,
-            };
-    }
+    /// <summary>A relation as read: ids (`include` embeds the records themselves under `embedded`).</summary>
+    private static OpenApiSchema Link(Relation relation) => relation.Many
+        ? Described(new OpenApiSchema { Type = JsonSchemaType.Array, Items = Schemas.Id(), MaxItems = RecordValidator.MaxLinks }, relation.Description)
+        : Described(Schemas.Id(), relation.Description, nullable: true);
 
     /// <summary>A relation as written: ids only.</summary>
     private static OpenApiSchema LinkInput(Relation relation) => relation.Many

@@ -66,15 +66,42 @@ public static class Schemas
     public static string? Bound(double value) =>
         value is double.MinValue or double.MaxValue ? null : value.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A parameter kept once under components/parameters as <paramref name="id"/>, and referred to by every operation that
+    /// takes it: a resource's filters appear in its list, its facets, its exports and every nested list of it.
+    /// </summary>
+    public static IOpenApiParameter Shared(OpenApiDocument document, string id, Func<OpenApiParameter> create)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.Parameters ??= new Dictionary<string, IOpenApiParameter>();
+        if (!document.Components.Parameters.ContainsKey(id)) document.Components.Parameters[id] = create();
+        return new OpenApiParameterReference(id, document);
+    }
+
+    /// <summary>A response kept once under components/responses, like <see cref="Shared(OpenApiDocument, string, Func{OpenApiParameter})"/>.</summary>
+    public static IOpenApiResponse Shared(OpenApiDocument document, string id, Func<OpenApiResponse> create)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.Responses ??= new Dictionary<string, IOpenApiResponse>();
+        if (!document.Components.Responses.ContainsKey(id)) document.Components.Responses[id] = create();
+        return new OpenApiResponseReference(id, document);
+    }
+
+    /// <summary>`industry-min` → `IndustryMin`: a parameter's name as part of a component's.</summary>
+    public static string Pascal(string name) =>
+        string.Concat(name.Split('-', '_').Where(w => w.Length > 0).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+
     public static OpenApiParameter Query(string name, string description, OpenApiSchema schema, JsonNode? example = null) =>
         new() { Name = name, In = ParameterLocation.Query, Description = description, Schema = schema, Example = example };
 
-    /// <summary>A comma-separated list (form style, not exploded), so generated clients take an array.</summary>
+    /// <summary>
+    /// A list, so generated clients take an array. Declared the OpenAPI default way (form style, exploded: `zone=a&amp;zone=b`),
+    /// which every stock generator sends; the service reads comma-separated values (`zone=a,b`) alike.
+    /// </summary>
     public static OpenApiParameter List(string name, string description, IOpenApiSchema items, bool required = false, string? example = null) =>
         new()
         {
-            Name = name, In = ParameterLocation.Query, Description = description + " Comma-separated.", Required = required,
-            Style = ParameterStyle.Form, Explode = false,
+            Name = name, In = ParameterLocation.Query, Description = description + " Repeat the parameter or separate the values with commas.", Required = required,
             Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = items, MaxItems = ListQuery.MaxListValues },
             Example = example is null ? null : new JsonArray([.. example.Split(',').Select(e => (JsonNode)JsonValue.Create(e))]),
         };

@@ -10,8 +10,10 @@ namespace HubApi.OpenApi;
 /// <summary>
 /// What every operation shares and its handler cannot declare: the answers any request can get (429 from the rate
 /// limits, 503 from a busy database or the request time-out, 500), the headers of every answer (CORS, ETag, Link,
-/// Retry-After), conditional GETs, an explicit statement that reads are anonymous, and a description and an example
-/// for each problem. Registered last, so it completes what the endpoint metadata and the other filters declared.
+/// Retry-After), conditional GETs, an explicit statement that reads are anonymous, and the problems. Every problem an
+/// operation declares is a reference to one shared response under components/responses (<see cref="SharedProblem"/>),
+/// with its description and example, rather than a copy per operation. Registered last, so it completes what the
+/// endpoint metadata and the other filters declared.
 /// </summary>
 public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperationFilter
 {
@@ -24,11 +26,13 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
     public const string ETagHeader = "ETag";
     public const string LinkHeader = "Link";
     public const string RetryAfterHeader = "Retry-After";
+    public const string LocationHeader = "Location";
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
         var feed = metadata.OfType<FeedEndpoint>().FirstOrDefault();
+        var export = metadata.OfType<ExportEndpoint>().FirstOrDefault();
         var write = metadata.OfType<WriteEndpoint>().FirstOrDefault();
         var resource = write?.Resource
                        ?? metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
@@ -52,26 +56,38 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         if (isGet && responses.ContainsKey("304"))
         {
             operation.Parameters ??= [];
-            operation.Parameters.Add(new OpenApiParameter
+            operation.Parameters.Add(Schemas.Shared(document, "IfNoneMatch", () => new OpenApiParameter
             {
                 Name = "If-None-Match",
                 In = ParameterLocation.Header,
                 Description = "The `ETag` of the copy you hold: when it still matches, the answer is 304 without a body.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 1024, Pattern = Schemas.EntityTagsPattern },
                 Example = JsonValue.Create("\"7a0582dec8d9fe64430156a275e3124f\""),
-            });
+            }));
         }
 
-        foreach (var (status, response) in responses)
+        foreach (var (status, response) in responses.ToList())
         {
             if (response is not OpenApiResponse concrete) continue;
             concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
             concrete.Headers["Access-Control-Allow-Origin"] = new OpenApiHeaderReference(CorsHeader, document);
-            if (isGet && status is "200" or "304" && feed is not { Stream: true })
+            if (isGet && status is "200" or "304" && feed is not { Stream: true } && export is null)
                 concrete.Headers["ETag"] = new OpenApiHeaderReference(ETagHeader, document);
             if (isGet && status == "200" && (metadata.OfType<CollectionEndpoint>().Any() || feed is { Stream: false }))
                 concrete.Headers["Link"] = new OpenApiHeaderReference(LinkHeader, document);
-            if (status == "304") concrete.Description = "The copy named in `If-None-Match` is current: no body.";
+            if (status == "304")
+            {
+                responses[status] = Schemas.Shared(document, "NotModified", () => new OpenApiResponse
+                {
+                    Description = "The copy named in `If-None-Match` is current: no body.",
+                    Headers = new Dictionary<string, IOpenApiHeader>
+                    {
+                        [CorsHeader] = new OpenApiHeaderReference(CorsHeader, document),
+                        [ETagHeader] = new OpenApiHeaderReference(ETagHeader, document),
+                    },
+                });
+                continue;
+            }
             if (resource is not null && concrete.Description is "OK" or "Created" or "No Content")
             {
                 concrete.Description = (status, write?.Kind) switch
@@ -82,13 +98,49 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
                     _ => $"The {resource.Singular} as written, as `GET` renders it, with its new `ETag`.",
                 };
             }
-            if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code))
+            if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code)
+                && SharedProblem(code, write?.Kind) is { } name)
             {
-                concrete.Description = ProblemDescription(code, write?.Kind, resource) ?? concrete.Description;
-                problem.Example = ProblemExample(code, catalog, write?.Kind, resource, header: isGet && metadata.OfType<ItemEndpoint>().Any());
+                // The first operation to declare a problem lends it to the components, described for every operation alike.
+                document.Components ??= new OpenApiComponents();
+                document.Components.Responses ??= new Dictionary<string, IOpenApiResponse>();
+                if (!document.Components.Responses.ContainsKey(name))
+                {
+                    concrete.Description = ProblemDescription(code, write?.Kind) ?? concrete.Description;
+                    problem.Example = ProblemExample(code, catalog, write?.Kind, catalog.Example);
+                    document.Components.Responses[name] = concrete;
+                }
+                responses[status] = new OpenApiResponseReference(name, document);
             }
         }
+
+        // A resource's list and every nested list of it answer the same page, and its PUT and PATCH the same record: one
+        // response for each.
+        if (metadata.OfType<CollectionEndpoint>().FirstOrDefault() is { } collection && responses.GetValueOrDefault("200") is OpenApiResponse page)
+            responses["200"] = Schemas.Shared(document, collection.Resource.Title + "List", () => page);
+        if (write?.Kind is WriteKind.Replace or WriteKind.Patch && responses.GetValueOrDefault("200") is OpenApiResponse written)
+            responses["200"] = Schemas.Shared(document, write.Resource.SingularTitle + "Written", () => written);
     }
+
+    /// <summary>
+    /// The shared response (its name under components/responses) of a problem status; a 400 and a 409 each mean one
+    /// thing for a read or a create and another for a write or a delete.
+    /// </summary>
+    public static string? SharedProblem(int status, WriteKind? kind) => status switch
+    {
+        400 => kind switch { null => "InvalidQuery", WriteKind.Delete => "InvalidHeader", _ => "InvalidBody" },
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        408 => "RequestTimeout",
+        409 => kind == WriteKind.Delete ? "StillReferenced" : "IdTaken",
+        412 => "PreconditionFailed",
+        413 => "ContentTooLarge",
+        415 => "UnsupportedMediaType",
+        422 => "IdempotencyKeyReused",
+        428 => "PreconditionRequired",
+        _ => null,
+    };
 
     /// <summary>
     /// Who can keep a record from being deleted: a relation of another resource that targets it, or, for sources, the
@@ -124,14 +176,14 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         return any;
     }
 
-    private static string? ProblemDescription(int status, WriteKind? kind, Resource? resource) => status switch
+    private static string? ProblemDescription(int status, WriteKind? kind) => status switch
     {
         400 when kind == WriteKind.Delete => "A header is malformed (`If-Match`, `X-Api-Key`): `errors` names it and says what it allows.",
         400 when kind is not null => "The body is not valid JSON, or not a valid record, or a header is malformed: `errors` names each property or header at fault and says what it allows.",
         400 => "A parameter or header is not valid: `errors` names each one at fault and says what it allows.",
         401 => $"No API key in `{ApiKeyAuthentication.Header}`, or one that is unknown or revoked.",
         403 => $"The API key lacks the `{ApiKeys.WriteScope}` scope.",
-        404 => $"There is no {resource?.Singular ?? "record"} with this id.",
+        404 => "There is no record with the id in the path (of the resource the path names first).",
         409 when kind == WriteKind.Delete => "Other records still point at this one: `references` lists them. Change or delete those first.",
         409 => "The id is taken, now or by a deleted record: ids are never reused.",
         408 => "The body did not arrive in time: less was sent than its `Content-Length` announced.",
@@ -144,7 +196,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
     };
 
     /// <summary>Problems as the service writes them; the type URIs and titles are ASP.NET Core's defaults.</summary>
-    public static JsonObject ProblemExample(int status, ResourceCatalog catalog, WriteKind? kind = null, Resource? resource = null, bool header = false)
+    public static JsonObject ProblemExample(int status, ResourceCatalog catalog, WriteKind? kind = null, Resource? resource = null)
     {
         var one = (resource ?? catalog.Example).Singular;
         var id = (resource ?? catalog.Example).ExampleId;
@@ -176,12 +228,10 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         if (detail is not null) example["detail"] = detail;
         if (status == 400)
         {
-            // A GET of one record (header) takes no parameter: its only 400 is a malformed If-None-Match.
-            example["errors"] = (kind, header) switch
+            example["errors"] = kind switch
             {
-                (WriteKind.Delete, _) => new JsonObject { ["If-Match"] = new JsonArray(Problems.MalformedPreconditionError("If-Match")) },
-                (null, true) => new JsonObject { ["If-None-Match"] = new JsonArray(Problems.MalformedPreconditionError("If-None-Match")) },
-                (null, false) => new JsonObject { ["limit"] = new JsonArray("limit must be a whole number from 1 to 100.") },
+                null => new JsonObject { ["limit"] = new JsonArray("limit must be a whole number from 1 to 100.") },
+                WriteKind.Delete => new JsonObject { ["If-Match"] = new JsonArray(Problems.MalformedPreconditionError("If-Match")) },
                 _ => new JsonObject { ["name"] = new JsonArray("name is required.") },
             };
         }

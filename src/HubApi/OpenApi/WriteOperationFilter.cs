@@ -16,7 +16,7 @@ public sealed class WriteOperationFilter : IOperationFilter
         operation.Parameters ??= [];
         if (kind == WriteKind.Create)
         {
-            operation.Parameters.Add(new OpenApiParameter
+            operation.Parameters.Add(Schemas.Shared(context.Document, "IdempotencyKey", () => new OpenApiParameter
             {
                 Name = Idempotency.Header,
                 In = ParameterLocation.Header,
@@ -25,20 +25,20 @@ public sealed class WriteOperationFilter : IOperationFilter
                               "Keys are scoped to the API key.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
                 // No example: Swagger UI would pre-fill it, and every "Try it out" would then share one key.
-            });
+            }));
         }
         else
         {
-            operation.Parameters.Add(new OpenApiParameter
+            operation.Parameters.Add(Schemas.Shared(context.Document, "IfMatch", () => new OpenApiParameter
             {
                 Name = "If-Match",
                 In = ParameterLocation.Header,
                 Required = true,
-                Description = $"The `ETag` of the {resource.Singular} as last read or written; `*` matches any version. " +
+                Description = "The `ETag` of the record as last read or written; `*` matches any version. " +
                               "Without it the answer is 428; when the record has changed since, 412.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 1024, Pattern = Schemas.EntityTagsPattern },
                 Example = JsonValue.Create("\"0123456789abcdef0123456789abcdef\""),
-            });
+            }));
         }
 
         if (kind is WriteKind.Create or WriteKind.Replace)
@@ -70,15 +70,9 @@ public sealed class WriteOperationFilter : IOperationFilter
         if (success is not null && operation.Responses?.GetValueOrDefault(success) is OpenApiResponse response)
         {
             response.Headers ??= new Dictionary<string, IOpenApiHeader>();
-            response.Headers["ETag"] = new OpenApiHeader { Description = "The new ETag of the record: the If-Match of the next write.", Schema = ComponentsFilter.ETag() };
+            response.Headers[StandardResponsesFilter.ETagHeader] = new OpenApiHeaderReference(StandardResponsesFilter.ETagHeader, context.Document);
             if (kind == WriteKind.Create)
-            {
-                response.Headers["Location"] = new OpenApiHeader
-                {
-                    Description = "The URL of the new record.",
-                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference", MaxLength = 2048 },
-                };
-            }
+                response.Headers[StandardResponsesFilter.LocationHeader] = new OpenApiHeaderReference(StandardResponsesFilter.LocationHeader, context.Document);
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed class ChangesQueryValidator : QueryValidator
     /// <param name="resources">The names `resource` may list.</param>
     /// <param name="stream">Validate the event stream's query: no `limit`.</param>
     public ChangesQueryValidator(IReadOnlyList<string> resources, bool stream)
-        : base(stream ? ["after", "resource"] : ["after", "limit", "resource"])
+        : base(stream ? ["after", "resource"] : ["after", "limit", "resource"], lists: ["resource"])
     {
         Param("after", v => After(v) is not null, "after must be a whole number, 0 or more: the seq of the last change applied.");
         if (!stream) Limit(MaxLimit);

@@ -4,11 +4,15 @@ using Microsoft.Extensions.Primitives;
 
 namespace HubApi.Query;
 
-/// <summary>The query string of a collection request, as sent.</summary>
+/// <summary>The query string of a request, as sent.</summary>
 public sealed class RawQuery(IEnumerable<KeyValuePair<string, StringValues>> query)
 {
     public Dictionary<string, StringValues> Values { get; } = query.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
+    /// <summary>
+    /// The parameter's value; a repeated parameter's values joined with commas, so that <c>zone=a&amp;zone=b</c> reads as
+    /// <c>zone=a,b</c> (the validators refuse repeats of parameters that take one value).
+    /// </summary>
     public string? this[string name] => Values.TryGetValue(name, out var v) ? v.ToString() : null;
 }
 
@@ -55,6 +59,11 @@ public sealed class ListQuery
         Count = raw["count"] == "true",
         Filters = new(FilterNames(resource).Where(n => raw[n] is not null).ToDictionary(n => n, n => raw[n]!), StringComparer.Ordinal),
     };
+
+    /// <summary>The parameters of a resource's lists that take a list of values, and so may be repeated.</summary>
+    public static IEnumerable<string> ListNames(Resource resource) =>
+        ["sort", "fields", "include", .. resource.Filters.Where(f => f.Type is not (FieldType.Boolean or FieldType.Integer or FieldType.Number)).Select(f => f.Name),
+         .. resource.Relations.Select(r => r.FilterName)];
 
     /// <summary>Every filter parameter a resource accepts.</summary>
     public static IEnumerable<string> FilterNames(Resource resource)

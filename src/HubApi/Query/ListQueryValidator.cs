@@ -5,6 +5,9 @@ using HubApi.Resources;
 
 namespace HubApi.Query;
 
+/// <summary>What a collection request asks for: a page, the facets' counts, or every matching record at once.</summary>
+public enum ListKind { Page, Facets, Export }
+
 /// <summary>
 /// Validates a collection query against what its resource allows; every error names the parameter
 /// and says what is allowed.
@@ -12,21 +15,29 @@ namespace HubApi.Query;
 public sealed class ListQueryValidator : QueryValidator
 {
     /// <summary>
-    /// The validator of a resource's lists (or of its facets), built once per process like <see cref="RecordValidator.For"/>:
-    /// its own list and every nested list of it (/v1/zones/{id}/firms) share one.
+    /// The validator of a resource's lists (or of its facets, or of its exports), built once per process like
+    /// <see cref="RecordValidator.For"/>: its own list and every nested list of it (/v1/zones/{id}/firms) share one.
     /// </summary>
-    public static ListQueryValidator For(Resource resource, bool facets = false) =>
-        (facets ? BuiltForFacets : Built).GetValue(resource, r => new ListQueryValidator(r, facets));
+    public static ListQueryValidator For(Resource resource, ListKind kind = ListKind.Page) =>
+        Built[(int)kind].GetValue(resource, r => new ListQueryValidator(r, kind));
 
-    private static readonly ConditionalWeakTable<Resource, ListQueryValidator> Built = new();
-    private static readonly ConditionalWeakTable<Resource, ListQueryValidator> BuiltForFacets = new();
+    private static readonly ConditionalWeakTable<Resource, ListQueryValidator>[] Built = [new(), new(), new()];
+
+    /// <summary>The parameters each kind of request takes besides the resource's filters.</summary>
+    public static string[] Parameters(ListKind kind) => kind switch
+    {
+        ListKind.Facets => ["by", "q"],
+        // An export is every matching record: no pages, no count, no embedding.
+        ListKind.Export => ["sort", "fields", "q"],
+        _ => ListQuery.Common,
+    };
 
     /// <param name="resource">Whose parameters to accept.</param>
-    /// <param name="facets">Validate a facets request: `by`, `q` and the filters, no paging.</param>
-    private ListQueryValidator(Resource resource, bool facets)
-        : base([.. facets ? ["by", "q"] : ListQuery.Common, .. ListQuery.FilterNames(resource)])
+    /// <param name="kind">A page of a list, its facets (`by`, `q` and the filters), or an export.</param>
+    private ListQueryValidator(Resource resource, ListKind kind)
+        : base([.. Parameters(kind), .. ListQuery.FilterNames(resource)], ["by", .. ListQuery.ListNames(resource)])
     {
-        if (facets)
+        if (kind == ListKind.Facets)
         {
             RuleFor(q => q["by"]).NotEmpty().OverridePropertyName("by")
                 .WithMessage($"by names the facets to count. Allowed: {string.Join(", ", resource.FacetNames)}.");
@@ -52,9 +63,9 @@ public sealed class ListQueryValidator : QueryValidator
                     break;
                 case FieldType.Integer or FieldType.Number:
                     var (low, high) = field.Range;
-                    var kind = field.Type == FieldType.Integer ? "a whole number" : "a number";
-                    Param(low, v => ParseNumber(field, v) is not null, $"{low} must be {kind}.");
-                    Param(high, v => ParseNumber(field, v) is not null, $"{high} must be {kind}.");
+                    var number = field.Type == FieldType.Integer ? "a whole number" : "a number";
+                    Param(low, v => ParseNumber(field, v) is not null, $"{low} must be {number}.");
+                    Param(high, v => ParseNumber(field, v) is not null, $"{high} must be {number}.");
                     RuleFor(q => q).Must(q => !(ParseNumber(field, q[low]) is { } a && ParseNumber(field, q[high]) is { } b && a > b))
                         .OverridePropertyName(low).WithMessage($"{low} must not be greater than {high}.");
                     break;

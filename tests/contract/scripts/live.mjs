@@ -1,6 +1,7 @@
 // Runs the TypeScript suite against the live service through Prism's validation proxy:
 // starts the real service binary on a fresh database, puts `prism proxy --errors` in front of it, runs
-// `node --test` (TAP on stdout) with HUBAPI_URL pointing at Prism, then stops both. Exits with the suite's code.
+// `node --test` (TAP on stdout) with HUBAPI_URL pointing at Prism (HUBAPI_SERVICE_URL at the service itself, for the
+// README's quick starts, which fetch the served document), then stops both. Exits with the suite's code.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -100,7 +101,7 @@ try {
   await waitFor(`http://127.0.0.1:${prismPort}/v1/sources`, "Prism", prism);
 
   const suite = spawn(process.execPath, ["--test", "--test-reporter=tap", join(here, "build/test")], {
-    env: { ...process.env, HUBAPI_URL: `http://127.0.0.1:${prismPort}`, HUBAPI_KEY: key },
+    env: { ...process.env, HUBAPI_URL: `http://127.0.0.1:${prismPort}`, HUBAPI_SERVICE_URL: serviceUrl, HUBAPI_KEY: key },
     stdio: "inherit",
   });
   code = await new Promise((done) => suite.on("exit", (c) => done(c ?? 1)));
