@@ -14,6 +14,12 @@ public static class ApiKeyAuthentication
     public const string ScopeClaim = "scope";
     /// <summary>The authorization policy of every write endpoint.</summary>
     public const string WritePolicy = "write";
+    /// <summary>The authorization policy of the audit log.</summary>
+    public const string AdminPolicy = "admin";
+
+    /// <summary>The name of the caller's key (never the key itself), which the writes it makes are recorded under.</summary>
+    public static string KeyName(ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.Name) ?? throw new InvalidOperationException("The endpoint does not require an API key.");
 
     /// <summary>
     /// API keys as the default authentication scheme, so every later consumer (authorization, rate limiting)
@@ -34,7 +40,11 @@ public static class ApiKeyAuthentication
         services.AddAuthorizationBuilder().AddPolicy(WritePolicy, policy => policy
             .AddAuthenticationSchemes(Scheme)
             .RequireAuthenticatedUser()
-            .RequireClaim(ScopeClaim, ApiKeys.WriteScope));
+            .RequireClaim(ScopeClaim, ApiKeys.WriteScope))
+            .AddPolicy(AdminPolicy, policy => policy
+            .AddAuthenticationSchemes(Scheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(ScopeClaim, ApiKeys.AdminScope));
         return services;
     }
 
@@ -115,5 +125,8 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
-            detail: $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need.").ExecuteAsync(Context);
+            detail: Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
+                    .Any(a => a.Policy == ApiKeyAuthentication.AdminPolicy) == true
+                ? $"This API key lacks the '{ApiKeys.AdminScope}' scope that the audit log needs."
+                : $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need.").ExecuteAsync(Context);
 }

@@ -22,6 +22,11 @@ public sealed class QueryLanguageFilter : IOperationFilter
             id.Example = JsonValue.Create(idResource.ExampleId);
             id.Schema = Schemas.Id();
         }
+        if (metadata.OfType<VersionedEndpoint>().FirstOrDefault() is { } versioned)
+        {
+            operation.Parameters!.Add(Schemas.Query("version", $"That version of the {versioned.Resource.Singular} instead of the current one (its history lists them).",
+                Schemas.Counter(1), JsonValue.Create(1)));
+        }
 
         if (metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets)
         {

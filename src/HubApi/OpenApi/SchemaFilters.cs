@@ -57,6 +57,7 @@ public sealed class SharedSchemaFilter(ResourceCatalog catalog) : ISchemaFilter
             concrete.Example = new JsonObject
             {
                 ["seq"] = 28, ["resource"] = catalog.Example.Name, ["id"] = catalog.Example.ExampleId, ["op"] = "updated", ["version"] = 2, ["at"] = "2026-01-01T00:00:00.000Z",
+                ["by"] = "partner",
             };
         }
         else if (type == typeof(FacetCount))

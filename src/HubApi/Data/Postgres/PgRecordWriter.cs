@@ -12,12 +12,13 @@ namespace HubApi.Data.Postgres;
 /// </summary>
 /// <param name="catalog">The resources.</param>
 /// <param name="appended">Told the seq of every feed row appended, before its transaction commits.</param>
-public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appended)
+/// <param name="reader">Reads a written record back for its version snapshot.</param>
+public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appended, PgReader reader)
 {
     /// <summary>The advisory lock (class, key) every writer takes just before appending to the feed; see <see cref="AppendChange"/>.</summary>
     public const int FeedLock = 0x48554201;
 
-    public void Insert(NpgsqlConnection connection, Resource resource, JsonObject record, string now)
+    public void Insert(NpgsqlConnection connection, Resource resource, JsonObject record, string now, string by)
     {
         var sql = statements[resource];
         var id = record["id"]!.GetValue<string>();
@@ -26,11 +27,11 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         parameters.Add("now", now);
         connection.Execute(sql.Insert, parameters);
         WriteDetails(connection, resource, id, record, null);
-        AppendChange(connection, resource, id, "created", 1, now);
+        AppendChange(connection, resource, id, "created", 1, now, by);
     }
 
     /// <summary>Replaces every writable column of an existing record, as it was <paramref name="before"/>; returns its new version.</summary>
-    public long Update(NpgsqlConnection connection, Resource resource, string id, JsonObject record, Row before, string now)
+    public long Update(NpgsqlConnection connection, Resource resource, string id, JsonObject record, Row before, string now, string by)
     {
         var sql = statements[resource];
         var parameters = Values(sql, record);
@@ -38,12 +39,12 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         parameters.Add("now", now);
         var version = connection.ExecuteScalar<long>(sql.Update, parameters);
         WriteDetails(connection, resource, id, record, before);
-        AppendChange(connection, resource, id, "updated", version, now);
+        AppendChange(connection, resource, id, "updated", version, now, by);
         return version;
     }
 
     /// <summary>Removes a record with its links and citations; the feed records a tombstone with the next version.</summary>
-    public void Delete(NpgsqlConnection connection, Resource resource, string id, string now)
+    public void Delete(NpgsqlConnection connection, Resource resource, string id, string now, string by)
     {
         var sql = statements[resource];
         foreach (var link in sql.Links)
@@ -53,7 +54,7 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         }
         connection.Execute(DeleteCitations, new { resource = resource.Name, id });
         var version = connection.ExecuteScalar<long>(sql.Delete, new { id });
-        AppendChange(connection, resource, id, "deleted", version + 1, now);
+        AppendChange(connection, resource, id, "deleted", version + 1, now, by);
     }
 
     /// <summary>Whether the id was ever used for this resource, by a live record or a deleted one: ids are never reused.</summary>
@@ -122,16 +123,21 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
     /// Appends the change under the feed lock, held until the commit: writers append and commit one after another, so
     /// the feed's rows become visible in seq order and a poller reading after the last seq it saw never skips one.
     /// </summary>
-    private void AppendChange(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at)
+    private void AppendChange(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at, string by)
     {
-        using var results = connection.QueryMultiple(AppendChangeSql, new { resource = resource.Name, id, op, version, at, feedLock = FeedLock });
+        // The snapshot is read before the feed lock is taken, so the lock is held no longer than it was.
+        var record = op == "deleted" ? null : RecordSnapshot.Write(resource, reader.Get(connection, resource, id)!);
+        using var results = connection.QueryMultiple(AppendChangeSql, new { resource = resource.Name, id, op, version, at, by, record, feedLock = FeedLock });
         results.Read(); // the lock
         appended(results.ReadSingle<long>());
     }
 
     private const string AppendChangeSql = """
         select pg_advisory_xact_lock(@feedLock, 0);
-        insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at) returning seq;
+        with change as (
+            insert into changes (resource, record_id, op, version, at, by_key) values (@resource, @id, @op, @version, @at, @by) returning seq),
+        version as (insert into versions (seq, record) select seq, @record from change where @record::text is not null)
+        select seq from change;
         """;
 
     private const string DeleteCitations = "delete from citations where resource = @resource and record_id = @id";

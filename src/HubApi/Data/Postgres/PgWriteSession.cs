@@ -13,7 +13,7 @@ namespace HubApi.Data.Postgres;
 /// (<see cref="FindResponse"/>), and the feed (the last statement of each change). Disposing commits when
 /// <see cref="Complete"/> was called, and rolls back otherwise.
 /// </summary>
-internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction) : IWriteSession
+internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, string by) : IWriteSession
 {
     /// <summary>Advisory lock classes for ids being created and Idempotency-Keys, keyed by a hash of the text.</summary>
     private const int IdLock = 0x48554203, KeyLock = 0x48554204;
@@ -41,12 +41,12 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
 
     public IReadOnlyList<Reference> References(Resource resource, string id) => store.Writer.References(connection, resource, id);
 
-    public void Insert(Resource resource, JsonObject record) => store.Writer.Insert(connection, resource, record, Timestamps.Now());
+    public void Insert(Resource resource, JsonObject record) => store.Writer.Insert(connection, resource, record, Timestamps.Now(), by);
 
     public void Update(Resource resource, string id, JsonObject record, Row before) =>
-        store.Writer.Update(connection, resource, id, record, before, Timestamps.Now());
+        store.Writer.Update(connection, resource, id, record, before, Timestamps.Now(), by);
 
-    public void Delete(Resource resource, string id) => store.Writer.Delete(connection, resource, id, Timestamps.Now());
+    public void Delete(Resource resource, string id) => store.Writer.Delete(connection, resource, id, Timestamps.Now(), by);
 
     /// <summary>Takes the key's lock first: a concurrent retry with the same key waits for this write, then replays its answer.</summary>
     public StoredResponse? FindResponse(string owner, string key, DateTime notBefore)
