@@ -67,7 +67,7 @@ public static class Batch
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 16, AllowDuplicateProperties = false };
 
     /// <summary>The rows of a body: a JSON array of objects, or NDJSON (one object per line; blank lines are skipped).</summary>
-    public static (List<JsonObject> Rows, BatchRefusal? Refusal) Parse(ReadOnlySpan<byte> body, bool ndjson, string indefinite)
+    public static (List<JsonObject> Rows, BatchRefusal? Refusal) Parse(ReadOnlySpan<byte> body, bool ndjson, string indefinite, int maxRows = MaxRows)
     {
         var rows = new List<JsonObject>();
         if (!ndjson)
@@ -112,7 +112,7 @@ public static class Batch
             }
         }
         if (rows.Count == 0) return (rows, new(400, "The batch has no rows: send at least one record."));
-        if (rows.Count > MaxRows) return (rows, new(413, $"A batch takes at most {MaxRows:N0} rows; this one has {rows.Count:N0}. Split it.", null));
+        if (rows.Count > maxRows) return (rows, new(413, $"A batch takes at most {maxRows:N0} rows; this one has {rows.Count:N0}. Split it.", null));
         return (rows, null);
     }
 
