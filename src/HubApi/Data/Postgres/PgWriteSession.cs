@@ -10,7 +10,7 @@ namespace HubApi.Data.Postgres;
 /// writers, so there is no queue). What two writes could race on is locked for the rest of the transaction: the record
 /// it reads to change (<see cref="Get"/>, FOR NO KEY UPDATE), the records it refers to and the ids it finds free
 /// (<see cref="Exists"/>), a record it deletes (<see cref="References"/>, FOR UPDATE), an Idempotency-Key
-/// (<see cref="FindResponse"/>), and the feed (the last statement of each change). Disposing commits when
+/// (<see cref="FindResponse"/>), and the feed (appended just before the commit). Disposing commits when
 /// <see cref="Complete"/> was called, and rolls back otherwise.
 /// </summary>
 internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, string by) : IWriteSession
@@ -19,6 +19,8 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
     private const int IdLock = 0x48554203, KeyLock = 0x48554204;
 
     private string[]? changes;
+    /// <summary>The feed rows of this write, appended just before it commits (<see cref="PgRecordWriter.AppendChanges"/>).</summary>
+    private readonly List<FeedRow> feed = [];
     private Action? committed;
     private bool disposed;
 
@@ -41,12 +43,12 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
 
     public IReadOnlyList<Reference> References(Resource resource, string id) => store.Writer.References(connection, resource, id);
 
-    public void Insert(Resource resource, JsonObject record) => store.Writer.Insert(connection, resource, record, Timestamps.Now(), by);
+    public void Insert(Resource resource, JsonObject record) => store.Writer.Insert(connection, resource, record, Timestamps.Now(), by, feed);
 
     public void Update(Resource resource, string id, JsonObject record, Row before) =>
-        store.Writer.Update(connection, resource, id, record, before, Timestamps.Now(), by);
+        store.Writer.Update(connection, resource, id, record, before, Timestamps.Now(), by, feed);
 
-    public void Delete(Resource resource, string id) => store.Writer.Delete(connection, resource, id, Timestamps.Now(), by);
+    public void Delete(Resource resource, string id) => store.Writer.Delete(connection, resource, id, Timestamps.Now(), by, feed);
 
     /// <summary>Takes the key's lock first: a concurrent retry with the same key waits for this write, then replays its answer.</summary>
     public StoredResponse? FindResponse(string owner, string key, DateTime notBefore)
@@ -86,7 +88,11 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
         try
         {
             if (changes is null) await transaction.RollbackAsync();
-            else await store.CommitAsync(transaction, changes, committed);
+            else
+            {
+                store.Writer.AppendChanges(connection, feed);
+                await store.CommitAsync(transaction, changes, committed);
+            }
         }
         finally
         {

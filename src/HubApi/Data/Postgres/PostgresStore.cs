@@ -86,11 +86,13 @@ public sealed class PostgresStore : IStore, IDisposable
         var now = Timestamps.Now();
         var count = 0;
         using var tx = connection.BeginTransaction();
+        var feed = new List<FeedRow>();
         foreach (var (resource, record) in SeedData.InLoadOrder(catalog, dataset))
         {
-            Writer.Insert(connection, resource, record, now, Writers.Seed);
+            Writer.Insert(connection, resource, record, now, Writers.Seed, feed);
             count++;
         }
+        Writer.AppendChanges(connection, feed);
         tx.Commit();
         return count;
     }
