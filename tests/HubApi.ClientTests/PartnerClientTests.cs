@@ -61,7 +61,7 @@ public sealed class PartnerClientTests(LiveService service) : IClassFixture<Live
     [Fact]
     public async Task GetsOneRecordAndItsNestedList()
     {
-        var smic = await Anonymous.GetFirmAsync("smic", null);
+        var smic = await Anonymous.GetFirmAsync("smic", null, null);
         Assert.Equal("Semiconductor Manufacturing International Corporation", smic.Result.Name);
         Assert.Equal("lingang", smic.Result.Zone);
         Assert.Contains("integrated-circuits", smic.Result.Industries!);
@@ -85,17 +85,17 @@ public sealed class PartnerClientTests(LiveService service) : IClassFixture<Live
     [Fact]
     public async Task ConditionalGetAnswers304WhileTheETagMatches()
     {
-        var zone = await Anonymous.GetZoneAsync("lingang", null);
+        var zone = await Anonymous.GetZoneAsync("lingang", null, null);
         var etag = Header(zone, "ETag");
         // NSwag's clients raise every status other than 200 as an exception: 304 is one a partner catches.
-        var notModified = await Assert.ThrowsAsync<HubApiException>(() => Anonymous.GetZoneAsync("lingang", etag));
+        var notModified = await Assert.ThrowsAsync<HubApiException>(() => Anonymous.GetZoneAsync("lingang", null, etag));
         Assert.Equal(304, notModified.StatusCode);
     }
 
     [Fact]
     public async Task UnknownIdIsA404Problem()
     {
-        var problem = await Assert.ThrowsAsync<HubApiException<ProblemDetails>>(() => Anonymous.GetFirmAsync("no-such-firm", null));
+        var problem = await Assert.ThrowsAsync<HubApiException<ProblemDetails>>(() => Anonymous.GetFirmAsync("no-such-firm", null, null));
         Assert.Equal(404, problem.StatusCode);
         Assert.Equal(404, problem.Result.Status);
         Assert.Contains("no-such-firm", problem.Result.Detail);
@@ -131,7 +131,7 @@ public sealed class PartnerClientTests(LiveService service) : IClassFixture<Live
 
         var deleted = await Partner.DeleteIndustryAsync(id, Header(replaced, "ETag"));
         Assert.Equal(204, deleted.StatusCode);
-        Assert.Equal(404, (await Assert.ThrowsAsync<HubApiException<ProblemDetails>>(() => Anonymous.GetIndustryAsync(id, null))).StatusCode);
+        Assert.Equal(404, (await Assert.ThrowsAsync<HubApiException<ProblemDetails>>(() => Anonymous.GetIndustryAsync(id, null, null))).StatusCode);
 
         var changes = new List<Change>();
         for (long? next = after; next is not null;)

@@ -149,6 +149,15 @@ public static class BatchApi
                           "hours gets the first answer again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
         });
+        Schemas.Complete(context.SchemaRepository, nameof(BatchSummary), ["created", "updated", "items"],
+            ("created", p => { p.Minimum = "0"; p.Maximum = Batch.MaxRows.ToString(CultureInfo.InvariantCulture); }),
+            ("updated", p => { p.Minimum = "0"; p.Maximum = Batch.MaxRows.ToString(CultureInfo.InvariantCulture); }),
+            ("items", p => p.MaxItems = Batch.MaxRows));
+        Schemas.Complete(context.SchemaRepository, nameof(BatchItem), ["index", "id", "op", "version"],
+            ("index", p => { p.Minimum = "0"; p.Maximum = (Batch.MaxRows - 1).ToString(CultureInfo.InvariantCulture); }),
+            ("id", p => { p.Pattern = Schemas.SlugPattern; p.MaxLength = Resource.IdMaxLength; }),
+            ("op", p => { p.Enum = [System.Text.Json.Nodes.JsonValue.Create("created"), System.Text.Json.Nodes.JsonValue.Create("updated")]; p.MaxLength = null; }),
+            ("version", p => Schemas.CounterFrom(p, 1)));
         if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
             ok.Description = string.Create(CultureInfo.InvariantCulture, $"Every row is written: the {resource.Name} created and replaced, and each row's id, op and new version.");
     }

@@ -51,7 +51,7 @@ public static class HistoryApi
                     $"Every write to the {resource.Singular}, newest first (`order=oldest` for oldest first): its version, when, the name of the " +
                     "key that wrote it, and what changed as a JSON merge patch from the version before. A deleted record's history stays readable; " +
                     $"`GET /v1/{resource.Name}/{{id}}?version=N` returns a version whole. Cursor-paged: follow `next` (or `Link: rel=\"next\"`).")
-                .WithMetadata(new OperationDocs((operation, _) => DocumentHistory(operation, resource)))
+                .WithMetadata(new OperationDocs((operation, context) => DocumentHistory(operation, context, resource)))
                 .Produces<HistoryPage>(StatusCodes.Status200OK)
                 .Produces(StatusCodes.Status304NotModified)
                 .ProducesProblem(StatusCodes.Status404NotFound);
@@ -160,10 +160,18 @@ public static class HistoryApi
             Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = HistoryQueryValidator.MaxLimit.ToString(CultureInfo.InvariantCulture),
             Default = JsonValue.Create(HistoryQueryValidator.DefaultLimit),
         }));
-        operation.Parameters.Add(Schemas.Query("cursor", "The `next` value of the previous page.", Schemas.Cursor()));
+        operation.Parameters.Add(Schemas.Query("cursor", "The `next` value of the previous page.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$", MaxLength = 19 }));
     }
 
-    private static void DocumentHistory(OpenApiOperation operation, Resource resource)
+    private static void CompletePage(SchemaRepository repository, string page)
+    {
+        Schemas.Complete(repository, page, ["items", "next"],
+            ("items", p => p.MaxItems = HistoryQueryValidator.MaxLimit),
+            ("next", p => { p.Pattern = "^[0-9]+$"; p.MaxLength = 19; }));
+    }
+
+    private static void DocumentHistory(OpenApiOperation operation, OperationFilterContext context, Resource resource)
     {
         if (operation.Parameters?.FirstOrDefault(p => p.Name == "id") is OpenApiParameter id)
         {
@@ -179,6 +187,17 @@ public static class HistoryApi
                 Default = JsonValue.Create(HistoryQueryValidator.NewestFirst),
             }));
         if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok) ok.Description = "A page of the record's versions.";
+        CompletePage(context.SchemaRepository, nameof(HistoryPage));
+        Schemas.Complete(context.SchemaRepository, nameof(HistoryEntry), ["seq", "version", "op", "at", "by", "changes"],
+            ("seq", p => Schemas.CounterFrom(p, 1)),
+            ("version", p => Schemas.CounterFrom(p, 1)),
+            ("by", p => p.MaxLength = 100),
+            ("changes", p =>
+            {
+                p.Type = JsonSchemaType.Object | JsonSchemaType.Null;
+                p.AdditionalProperties = new OpenApiSchema();
+                p.MaxProperties = 64; // a record's properties: none has as many
+            }));
     }
 
     private static void DocumentAudit(OpenApiOperation operation, OperationFilterContext context, List<string> resources)
@@ -191,5 +210,6 @@ public static class HistoryApi
         operation.Parameters.Add(Schemas.List("resource", "Only writes to these resources.",
             new OpenApiSchemaReference(Schemas.ResourceName, context.Document), example: "firms"));
         if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok) ok.Description = "A page of writes, newest first.";
+        CompletePage(context.SchemaRepository, nameof(AuditPage));
     }
 }
