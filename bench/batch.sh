@@ -32,7 +32,7 @@ stop() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev
 trap stop EXIT
 
 post() { # file, query → "status seconds"
-  curl -s -o "$WORK/answer.json" -w '%{http_code} %{time_total}' -X POST -H "X-Api-Key: $KEY" -H 'Content-Type: application/x-ndjson' \
+  curl -s -o "$WORK/answer.json" -w '%{http_code} %{time_total}\n' -X POST -H "X-Api-Key: $KEY" -H 'Content-Type: application/x-ndjson' \
     --data-binary "@$1" "$URL/v1/firms/batch$2"
 }
 

@@ -120,13 +120,18 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
         var result = await HandleAuthenticateOnceSafeAsync();
         Response.Headers.WWWAuthenticate = ApiKeyAuthentication.Scheme;
         await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
-            detail: result.Failure?.Message ?? $"Writes need an API key in the {ApiKeyAuthentication.Header} header.").ExecuteAsync(Context);
+            detail: result.Failure?.Message ?? (ForAdmins
+                ? $"The audit log needs an API key with the '{ApiKeys.AdminScope}' scope in the {ApiKeyAuthentication.Header} header."
+                : $"Writes need an API key in the {ApiKeyAuthentication.Header} header.")).ExecuteAsync(Context);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
-            detail: Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
-                    .Any(a => a.Policy == ApiKeyAuthentication.AdminPolicy) == true
+            detail: ForAdmins
                 ? $"This API key lacks the '{ApiKeys.AdminScope}' scope that the audit log needs."
                 : $"This API key lacks the '{ApiKeys.WriteScope}' scope that writes need.").ExecuteAsync(Context);
+
+    /// <summary>Whether the endpoint asked for is for admin keys only (the audit log) rather than a write.</summary>
+    private bool ForAdmins => Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
+        .Any(a => a.Policy == ApiKeyAuthentication.AdminPolicy) == true;
 }
