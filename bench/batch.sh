@@ -110,9 +110,9 @@ Measured on $(date -u +%Y-%m-%dT%H:%M:%SZ), tree at \`$COMMIT\`, SQLite, on the 
 
 | measure | figure |
 |---|---|
-| 10,000 firms in one \`POST /v1/firms/batch\` (NDJSON, create, each with a link and a citation), after a warm-up batch | ${TIMES[0]} s, ${TIMES[1]} s, ${TIMES[2]} s (first batch after start-up: $warm s) |
-| database before: $FIRMS synthetic firms (bench/Generate) | $(mb "$BEFORE") MB |
-| after $ROUNDS changes to each firm (its description), as upsert batches of 10,000 rows, $(echo "$FIRMS * $ROUNDS" | bc) versions in $(printf '%.0f' "$ELAPSED") s | $(mb "$AFTER") MB (+$(mb $((AFTER - BEFORE))) MB, $(( (AFTER - BEFORE) / (FIRMS * ROUNDS) )) bytes per version) |
-| of which the versions table (one full snapshot per version, $VERSIONS_ROWS rows, snapshot $(printf '%.0f' "$SNAPSHOT_AVG") bytes on average) | $(mb "$VERSIONS_BYTES") MB |
+| 10,000 firms in one \`POST /v1/firms/batch\` (NDJSON, create, each with a link and a citation), after a warm-up batch | $(printf '%.2f s, %.2f s, %.2f s' "${TIMES[@]}") (first batch after start-up: $(printf '%.2f' "$warm") s) |
+| database before: $(printf "%'d" "$FIRMS") synthetic firms (bench/Generate) | $(mb "$BEFORE") MB |
+| after $ROUNDS changes to each firm (its description), as upsert batches of 10,000 rows, $(printf "%'d" $((FIRMS * ROUNDS))) versions in $(printf '%.0f' "$ELAPSED") s | $(mb "$AFTER") MB (+$(mb $((AFTER - BEFORE))) MB, $(( (AFTER - BEFORE) / (FIRMS * ROUNDS) )) bytes per version) |
+| of which the versions table (one full snapshot per version, $(printf "%'d" "$VERSIONS_ROWS") rows, snapshot $(printf '%.0f' "$SNAPSHOT_AVG") bytes on average) | $(mb "$VERSIONS_BYTES") MB |
 | the change feed with its indexes (one row per write) | $(mb "$CHANGES_BYTES") MB |
 EOF

@@ -64,7 +64,9 @@ public static class Batch
 
     public const string NdjsonMediaType = "application/x-ndjson";
 
+    /// <summary>A row is read as a single write's body is (WriteBodies); an array of rows is one level deeper.</summary>
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 16, AllowDuplicateProperties = false };
+    private static readonly JsonDocumentOptions ArrayParseOptions = ParseOptions with { MaxDepth = ParseOptions.MaxDepth + 1 };
 
     /// <summary>The rows of a body: a JSON array of objects, or NDJSON (one object per line; blank lines are skipped).</summary>
     public static (List<JsonObject> Rows, BatchRefusal? Refusal) Parse(ReadOnlySpan<byte> body, bool ndjson, string indefinite, int maxRows = MaxRows)
@@ -75,7 +77,7 @@ public static class Batch
             JsonNode? node;
             try
             {
-                node = JsonNode.Parse(body, documentOptions: ParseOptions with { MaxDepth = 17 });
+                node = JsonNode.Parse(body, documentOptions: ArrayParseOptions);
             }
             catch (JsonException e)
             {
