@@ -5,6 +5,7 @@
 # (hubapi_batch_bench), loads the firms through POST /v1/firms/batch, changes each firm as upsert batches of up to
 # 10,000 rows, and prints a Markdown section with the database's size before and after. Loopback only.
 set -euo pipefail
+for tool in psql bc curl python3; do command -v "$tool" >/dev/null || { echo "bench/batch-postgres.sh needs $tool (apt-get install postgresql-client bc curl python3)" >&2; exit 2; }; done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ADMIN=${1:?usage: bench/batch-postgres.sh CONNECTION-STRING [firms] [changes]}
 FIRMS=${2:-10000}

@@ -6,6 +6,7 @@
 # Prints a Markdown section for bench/RESULTS.md. Loopback only; every loop is bounded; the server it starts is
 # stopped by its pid.   bench/batch.sh [firms, default 100000] [changes per firm, default 10]
 set -euo pipefail
+for tool in sqlite3 bc curl python3; do command -v "$tool" >/dev/null || { echo "bench/batch.sh needs $tool (apt-get install sqlite3 bc curl python3)" >&2; exit 2; }; done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FIRMS=${1:-100000}
 ROUNDS=${2:-10}
