@@ -1,8 +1,10 @@
 using System.Data.Common;
 using HubApi.Data;
 using HubApi.Data.Sqlite;
+using HubApi.Import;
 using HubApi.Keys;
 using HubApi.OpenApi;
+using HubApi.Resources;
 
 namespace HubApi;
 
@@ -43,6 +45,8 @@ public static class Cli
           keys create --name N --scope write[,admin]
           keys list
           keys revoke <name-or-id>
+          import <resource> <file.ndjson|file.csv> [--upsert]
+                                  load records, all or nothing (an export loads back as it was)
         """;
 
     /// <summary>Runs a command; returns its exit code, or null when the arguments ask to serve.</summary>
@@ -57,6 +61,8 @@ public static class Cli
             {
                 case ["keys", ..]:
                     return KeysCli.Run(command, store, Console.Out, Console.Error);
+                case ["import", ..]:
+                    return await ImportCli.RunAsync(command, store, app.Services.GetRequiredService<ResourceCatalog>(), Console.Out, Console.Error);
                 case ["openapi", var file]:
                     await app.WriteOpenApiAsync(file);
                     return 0;

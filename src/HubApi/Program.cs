@@ -1,8 +1,10 @@
 using HubApi;
+using HubApi.Batches;
 using HubApi.Changes;
 using HubApi.Data;
 using HubApi.Facilities;
 using HubApi.Firms;
+using HubApi.History;
 using HubApi.Http;
 using HubApi.Indicators;
 using HubApi.Industries;
@@ -53,6 +55,8 @@ app.MapFacilities();
 app.MapServices();
 app.MapIndicators();
 app.MapChanges();
+app.MapBatches();
+app.MapHistory();
 
 if (await Cli.RunAsync(app, args) is { } exitCode) return exitCode;
 

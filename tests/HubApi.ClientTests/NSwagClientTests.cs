@@ -71,7 +71,7 @@ namespace HubApi.ClientTests
         public async Task GetsByIdAndIncludesRelatedRecords()
         {
             var hub = new HubApiClient(http);
-            var smic = await hub.GetFirmAsync("smic", null);
+            var smic = await hub.GetFirmAsync("smic", null, null);
             Assert.Equal("Semiconductor Manufacturing International Corporation", smic.Name);
             Assert.Equal("lingang", smic.Zone);
             Assert.NotEmpty(smic.Citations);
@@ -86,7 +86,7 @@ namespace HubApi.ClientTests
         [Fact]
         public async Task AnUnknownIdIsA404Problem()
         {
-            var problem = await Assert.ThrowsAsync<ApiException<ProblemDetails>>(() => new HubApiClient(http).GetFirmAsync("no-such-firm", null));
+            var problem = await Assert.ThrowsAsync<ApiException<ProblemDetails>>(() => new HubApiClient(http).GetFirmAsync("no-such-firm", null, null));
             Assert.Equal(404, problem.StatusCode);
             Assert.Equal(404, problem.Result.Status);
             Assert.Contains("no-such-firm", problem.Result.Detail);

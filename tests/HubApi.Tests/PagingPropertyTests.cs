@@ -17,7 +17,7 @@ public sealed class PagingPropertyTests : ApiTest
     {
         var random = new Random(seed);
         var store = (IStore)Factory.Services.GetService(typeof(IStore))!;
-        await using var write = await store.BeginWriteAsync(CancellationToken.None);
+        await using var write = await store.BeginWriteAsync("test", CancellationToken.None);
         for (var i = 0; i < count; i++)
         {
             var record = new JsonObject

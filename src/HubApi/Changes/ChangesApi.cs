@@ -124,7 +124,8 @@ public static class ChangesApi
         }
     }
 
-    private static void Write(Utf8JsonWriter w, ChangeRow row)
+    /// <summary>One change as the feed (and the audit log) writes it.</summary>
+    public static void Write(Utf8JsonWriter w, ChangeRow row)
     {
         w.WriteStartObject();
         w.WriteNumber("seq", row.Seq);
@@ -133,6 +134,7 @@ public static class ChangesApi
         w.WriteString("op", row.Op);
         w.WriteNumber("version", row.Version);
         w.WriteString("at", row.At);
+        w.WriteString("by", row.By);
         w.WriteEndObject();
     }
 
@@ -153,7 +155,7 @@ public static class ChangesApi
                     Description = "Events of the form `id: <seq>`, `event: <op>`, `data: <change as JSON>`, each ended by a blank line.",
                 },
                 Example = JsonValue.Create(
-                    "event: created\ndata: {\"seq\":28,\"resource\":\"firms\",\"id\":\"acme\",\"op\":\"created\",\"version\":1,\"at\":\"2026-01-01T00:00:00.000Z\"}\nid: 28\n\n"),
+                    "event: created\ndata: {\"seq\":28,\"resource\":\"firms\",\"id\":\"acme\",\"op\":\"created\",\"version\":1,\"at\":\"2026-01-01T00:00:00.000Z\",\"by\":\"partner\"}\nid: 28\n\n"),
             },
         };
         context.SchemaRepository.Schemas.Remove("StringSseItem");

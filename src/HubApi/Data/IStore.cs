@@ -16,8 +16,8 @@ public interface IStore
     /// <summary>Where the data lives (a file, a server), for logs and operators' messages; never a password.</summary>
     string Location { get; }
 
-    /// <summary>Brings the database to this build's schema and, when it holds no records, loads the seed dataset.</summary>
-    void Initialize(ILogger logger);
+    /// <summary>Brings the database to this build's schema and, when it holds no records, loads the seed dataset (unless <paramref name="seed"/> is false: an import's empty database).</summary>
+    void Initialize(ILogger logger, bool seed = true);
 
     /// <summary>Whether the database answers and carries every migration this build knows (readiness).</summary>
     bool IsReady();
@@ -30,9 +30,10 @@ public interface IStore
 
     /// <summary>
     /// Begins a write; writes take turns. Disposing the session ends it and waits until it is durable (or throws): a
-    /// write is answered only after that.
+    /// write is answered only after that. Every change it makes is recorded as written <paramref name="by"/>: the name of
+    /// an API key, or one of <see cref="Writers"/>.
     /// </summary>
-    Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation);
+    Task<IWriteSession> BeginWriteAsync(string by, CancellationToken cancellation);
 
     /// <summary>
     /// Raised after every commit, once for each write in it, in the order they ran and before any is answered, with what
@@ -47,6 +48,18 @@ public interface IStore
 
     /// <summary>The change feed after <paramref name="after"/>, in commit order, of the named resources (all when none).</summary>
     IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit);
+
+    /// <summary>The writes by the named keys to the named resources (all when none), newest first, before the seq <paramref name="before"/>.</summary>
+    IReadOnlyList<ChangeRow> Audit(IReadOnlyCollection<string> keys, IReadOnlyCollection<string> resources, long? before, int limit);
+
+    /// <summary>
+    /// A page of one record's versions (deleted or not), newest first or oldest first, after the seq <paramref name="after"/>
+    /// in that order, with the version just before the page's oldest, against which its change is told.
+    /// </summary>
+    (IReadOnlyList<VersionRow> Page, VersionRow? Before) History(Resource resource, string id, long? after, bool oldestFirst, int limit);
+
+    /// <summary>One version of a record with its snapshot; null when it never had that version, or that version is its deletion.</summary>
+    VersionRow? Version(Resource resource, string id, long version);
 
     IApiKeyStore Keys { get; }
 

@@ -89,10 +89,61 @@ public abstract class RecordReader<TConnection>(SqlDialect sql, Func<TConnection
     public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit)
     {
         var only = resources.Count == 0 ? "" : " and " + sql.AnyOf("resource", "resources");
-        var statement = $"select seq, resource, record_id as RecordId, op, version, at from changes where seq > @after{only} order by seq limit @limit";
+        var statement = $"select {ChangeColumns} from changes where seq > @after{only} order by seq limit @limit";
         using var span = Instruments.StartSql(sql.System, "SELECT", "changes");
         using var connection = open();
         return [.. connection.Query<ChangeRow>(statement, new { after, resources = resources.ToArray(), limit })];
+    }
+
+    private const string ChangeColumns = "seq, resource, record_id as RecordId, op, version, at, by_key as By";
+
+    /// <summary>
+    /// The writes of the named keys to the named resources (all when none), newest first, from just before
+    /// <paramref name="before"/> (the seq of the last one seen; null from the newest).
+    /// </summary>
+    public IReadOnlyList<ChangeRow> Audit(IReadOnlyCollection<string> keys, IReadOnlyCollection<string> resources, long? before, int limit)
+    {
+        var where = "seq < @before";
+        if (keys.Count > 0) where += " and " + sql.AnyOf("by_key", "keys");
+        if (resources.Count > 0) where += " and " + sql.AnyOf("resource", "resources");
+        var statement = $"select {ChangeColumns} from changes where {where} order by seq desc limit @limit";
+        using var connection = open();
+        return [.. connection.Query<ChangeRow>(statement, new { before = before ?? long.MaxValue, keys = keys.ToArray(), resources = resources.ToArray(), limit })];
+    }
+
+    /// <summary>
+    /// A page of one record's versions, newest first (or oldest first), after the seq <paramref name="after"/> in that order
+    /// (null from the start), and the version just before the page's oldest, which its changes are told against.
+    /// </summary>
+    public (IReadOnlyList<VersionRow> Page, VersionRow? Before) History(Resource resource, string id, long? after, bool oldestFirst, int limit)
+    {
+        const string columns = "c.seq, c.op, c.version, c.at, c.by_key as By, v.record";
+        const string from = "from changes c left join versions v on v.seq = c.seq where c.resource = @resource and c.record_id = @id";
+        var page = oldestFirst
+            ? $"select {columns} {from} and c.seq > @after order by c.seq limit @limit"
+            : $"select {columns} {from} and c.seq < @after order by c.seq desc limit @limit";
+        using var connection = open();
+        var rows = connection.Query<VersionRow>(page, new { resource = resource.Name, id, after = after ?? (oldestFirst ? 0 : long.MaxValue), limit }).ToList();
+        VersionRow? before = null;
+        if (rows.Count > 0)
+        {
+            var oldest = rows.Min(r => r.Seq);
+            before = connection.QuerySingleOrDefault<VersionRow>($"select {columns} {from} and c.seq < @oldest order by c.seq desc limit 1",
+                new { resource = resource.Name, id, oldest });
+        }
+        return (rows, before);
+    }
+
+    /// <summary>The snapshot of one version of a record (null when it never had that version, or that version is its deletion).</summary>
+    public VersionRow? Version(Resource resource, string id, long version)
+    {
+        const string statement = """
+            select c.seq, c.op, c.version, c.at, c.by_key as By, v.record
+            from changes c join versions v on v.seq = c.seq
+            where c.resource = @resource and c.record_id = @id and c.version = @version and c.op <> 'deleted'
+            """;
+        using var connection = open();
+        return connection.QuerySingleOrDefault<VersionRow>(statement, new { resource = resource.Name, id, version });
     }
 
     /// <summary>Every matching row in order, a batch at a time, each batch read in a snapshot of its own, so memory stays flat (exports).</summary>

@@ -14,6 +14,12 @@ public static class ApiKeyAuthentication
     public const string ScopeClaim = "scope";
     /// <summary>The authorization policy of every write endpoint.</summary>
     public const string WritePolicy = "write";
+    /// <summary>The authorization policy of the audit log.</summary>
+    public const string AdminPolicy = "admin";
+
+    /// <summary>The name of the caller's key (never the key itself), which the writes it makes are recorded under.</summary>
+    public static string KeyName(ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.Name) ?? throw new InvalidOperationException("The endpoint does not require an API key.");
 
     /// <summary>Whether a key is all visible ASCII, as every key issued is and the admin key must be.</summary>
     public static bool IsPrintable(string key) => !key.AsSpan().ContainsAnyExceptInRange('!', '~');
@@ -37,7 +43,11 @@ public static class ApiKeyAuthentication
         services.AddAuthorizationBuilder().AddPolicy(WritePolicy, policy => policy
             .AddAuthenticationSchemes(Scheme)
             .RequireAuthenticatedUser()
-            .RequireClaim(ScopeClaim, ApiKeys.WriteScope));
+            .RequireClaim(ScopeClaim, ApiKeys.WriteScope))
+            .AddPolicy(AdminPolicy, policy => policy
+            .AddAuthenticationSchemes(Scheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(ScopeClaim, ApiKeys.AdminScope));
         return services;
     }
 

@@ -21,3 +21,6 @@ public sealed record WriteEndpoint(Resource Resource, WriteKind Kind);
 
 /// <summary>Endpoint metadata: the change feed, as pages or as a stream of events.</summary>
 public sealed record FeedEndpoint(bool Stream);
+
+/// <summary>Endpoint metadata: a record's GET, which also reads any earlier version (<c>?version=N</c>).</summary>
+public sealed record VersionedEndpoint(Resource Resource);

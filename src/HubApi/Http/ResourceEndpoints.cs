@@ -34,11 +34,12 @@ public static class ResourceEndpoints
             .Produces<Dictionary<string, List<FacetCount>>>()
             .Produces(StatusCodes.Status304NotModified);
 
-        group.MapGet("/{id}", (string id, IStore store) => Get(id, store, resource))
+        group.MapGet("/{id}", (string id, HttpContext http, IStore store) => Get(id, http, store, resource))
             .WithName("Get" + resource.SingularTitle)
             .WithSummary($"Get {resource.Indefinite}")
-            .WithDescription($"One {resource.Singular} by its id, with its citations.")
-            .WithMetadata(new ItemEndpoint(resource))
+            .WithDescription($"One {resource.Singular} by its id, with its citations. With `version`, that version of it as it was written, " +
+                             $"with its own `ETag`, even after the {resource.Singular} was deleted (`GET /v1/{resource.Name}/{{id}}/history` lists them).")
+            .WithMetadata(new ItemEndpoint(resource), new VersionedEndpoint(resource))
             .Produces(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified)
             .ProducesValidationProblem() // a malformed If-None-Match
@@ -116,8 +117,16 @@ public static class ResourceEndpoints
 
     private static readonly JsonSerializerOptions FacetJson = new(JsonSerializerDefaults.Web);
 
-    private static Results<JsonBody, ProblemHttpResult> Get(string id, IStore store, Resource resource)
+    private static Results<JsonBody, ValidationProblem, ProblemHttpResult> Get(string id, HttpContext http, IStore store, Resource resource)
     {
+        if (http.Request.Query.TryGetValue("version", out var asked))
+        {
+            if (asked.Count != 1 || !long.TryParse(asked.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+                return Invalid("version", "version must be a whole number, 1 or more: one of the versions the record's history lists.");
+            if (store.Version(resource, id, number) is not { Record: { } snapshot })
+                return Problem(StatusCodes.Status404NotFound, $"The {resource.Singular} '{(id.Length > 100 ? id[..100] + "…" : id)}' has no version {number}.");
+            return JsonBody.Render(w => RecordJson.WriteRecord(w, resource, RecordSnapshot.Read(resource, snapshot)));
+        }
         using var read = store.BeginRead();
         var row = read.Get(resource, id);
         return row is null ? NotFound(resource, id) : JsonBody.Render(w => RecordJson.WriteRecord(w, resource, row));

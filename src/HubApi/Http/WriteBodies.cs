@@ -79,13 +79,13 @@ public static class WriteBodies
         return Problem(StatusCodes.Status415UnsupportedMediaType, $"Send the body as {expected}, in UTF-8.");
     }
 
-    /// <summary>Reads at most <see cref="MaxBodyBytes"/>: a larger body is refused without being read to its end.</summary>
-    public static async Task<(ReadOnlyMemory<byte> Body, ProblemHttpResult? Problem)> ReadBody(HttpRequest request)
+    /// <summary>Reads at most <paramref name="maxBytes"/> (<see cref="MaxBodyBytes"/>): a larger body is refused without being read to its end.</summary>
+    public static async Task<(ReadOnlyMemory<byte> Body, ProblemHttpResult? Problem)> ReadBody(HttpRequest request, int maxBytes = MaxBodyBytes)
     {
-        ProblemHttpResult TooLarge() => Problem(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {MaxBodyBytes / 1024} KiB.", title: "Content Too Large");
-        if (request.ContentLength > MaxBodyBytes) return (default, TooLarge());
+        ProblemHttpResult TooLarge() => Problem(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {maxBytes / 1024} KiB.", title: "Content Too Large");
+        if (request.ContentLength > maxBytes) return (default, TooLarge());
         // One byte more than the body may be, to tell a body that is too large; no more than its declared length needs.
-        var buffer = new byte[(int)Math.Min(request.ContentLength ?? MaxBodyBytes, MaxBodyBytes) + 1];
+        var buffer = new byte[(int)Math.Min(request.ContentLength ?? maxBytes, maxBytes) + 1];
         var length = 0;
         try
         {
@@ -101,7 +101,7 @@ public static class WriteBodies
             // The client stopped sending mid-body (or sent a malformed chunk): its mistake, answered as such, not a server error.
             return (default, Problem(e.StatusCode, $"The request body could not be read: {e.Message}"));
         }
-        return length > MaxBodyBytes ? (default, TooLarge()) : (buffer.AsMemory(0, length), null);
+        return length > maxBytes ? (default, TooLarge()) : (buffer.AsMemory(0, length), null);
     }
 
     /// <summary>

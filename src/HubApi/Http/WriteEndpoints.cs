@@ -88,7 +88,7 @@ public static class WriteEndpoints
         var key = request.Headers.TryGetValue(Idempotency.Header, out var keyValue) ? keyValue.ToString() : null;
         var owner = http.User.FindFirstValue(ClaimTypes.NameIdentifier)!;
         var requestHash = key is null ? null : Idempotency.RequestHash(request, body.Span);
-        await using var write = await store.BeginWriteAsync(http.RequestAborted);
+        await using var write = await store.BeginWriteAsync(ApiKeyAuthentication.KeyName(http.User), http.RequestAborted);
         if (key is not null && write.FindResponse(owner, key, DateTime.UtcNow - Idempotency.Lifetime) is { } stored)
         {
             return stored.RequestHash == requestHash
@@ -141,7 +141,7 @@ public static class WriteEndpoints
     private static async Task<Results<WrittenRecord, ValidationProblem, ProblemHttpResult>> Change(string id, HttpContext http, IStore store,
         ResponseCache cache, Resource resource, RecordValidator validator, Func<JsonBody, JsonObject> from, bool validateAll)
     {
-        await using var write = await store.BeginWriteAsync(http.RequestAborted);
+        await using var write = await store.BeginWriteAsync(ApiKeyAuthentication.KeyName(http.User), http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
         var rendered = Render(resource, current);
         if (!Matches(http.Request.Headers.IfMatch, rendered.ETag)) return Stale(resource, id);
@@ -166,7 +166,7 @@ public static class WriteEndpoints
             case ValidationProblem malformed: return malformed;
         }
 
-        await using var write = await store.BeginWriteAsync(http.RequestAborted);
+        await using var write = await store.BeginWriteAsync(ApiKeyAuthentication.KeyName(http.User), http.RequestAborted);
         if (write.Get(resource, id) is not { } current) return NotFound(resource, id);
         if (!Matches(request.Headers.IfMatch, Render(resource, current).ETag)) return Stale(resource, id);
         var references = write.References(resource, id);

@@ -28,6 +28,11 @@ public sealed class QueryLanguageFilter : IOperationFilter
                 Example = JsonValue.Create(idResource.ExampleId), Schema = Schemas.Id(),
             });
         }
+        if (metadata.OfType<VersionedEndpoint>().FirstOrDefault() is { } versioned)
+        {
+            operation.Parameters!.Add(Schemas.Query("version", $"That version of the {versioned.Resource.Singular} instead of the current one (its history lists them).",
+                Schemas.Counter(1), JsonValue.Create(1)));
+        }
 
         if (metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets)
         {

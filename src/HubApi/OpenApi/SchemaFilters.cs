@@ -54,9 +54,11 @@ public sealed class SharedSchemaFilter(ResourceCatalog catalog) : ISchemaFilter
             Schemas.AddResourceName(context.SchemaRepository, catalog.All.Select(r => r.Name));
             properties["resource"] = new OpenApiSchemaReference(Schemas.ResourceName, null);
             Set("id", p => { p.Pattern = Schemas.SlugPattern; p.MaxLength = Resource.IdMaxLength; });
+            Set("by", p => p.MaxLength = 100);
             concrete.Example = new JsonObject
             {
                 ["seq"] = 28, ["resource"] = catalog.Example.Name, ["id"] = catalog.Example.ExampleId, ["op"] = "updated", ["version"] = 2, ["at"] = "2026-01-01T00:00:00.000Z",
+                ["by"] = "partner",
             };
         }
         else if (type == typeof(FacetCount))

@@ -105,4 +105,25 @@ public static class Schemas
             Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = items, MaxItems = ListQuery.MaxListValues },
             Example = example is null ? null : new JsonArray([.. example.Split(',').Select(e => (JsonNode)JsonValue.Create(e))]),
         };
+
+    /// <summary>
+    /// Completes a component schema generated from a record: the members every instance has, and a change to each named
+    /// property (bounds, a nullable type), for operations that document their own response records.
+    /// </summary>
+    public static void Complete(SchemaRepository repository, string name, string[] required, params (string Property, Action<OpenApiSchema> Change)[] changes)
+    {
+        if (!repository.Schemas.TryGetValue(name, out var found) || found is not OpenApiSchema { Properties: { } properties } schema) return;
+        schema.Required = new HashSet<string>(required);
+        foreach (var (property, change) in changes)
+        {
+            if (properties.TryGetValue(property, out var member) && member is OpenApiSchema concrete) change(concrete);
+        }
+    }
+
+    /// <summary>A whole number from <paramref name="minimum"/> within the counters' range (seq, version, row counts).</summary>
+    public static void CounterFrom(OpenApiSchema schema, long minimum)
+    {
+        schema.Minimum = minimum.ToString(CultureInfo.InvariantCulture);
+        schema.Maximum = MaxCounter;
+    }
 }

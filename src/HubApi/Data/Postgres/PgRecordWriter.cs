@@ -12,12 +12,13 @@ namespace HubApi.Data.Postgres;
 /// </summary>
 /// <param name="catalog">The resources.</param>
 /// <param name="appended">Told the seq of every feed row appended, before its transaction commits.</param>
-public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appended)
+/// <param name="reader">Reads a written record back for its version snapshot.</param>
+public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appended, PgReader reader)
 {
-    /// <summary>The advisory lock (class, key) every writer takes just before appending to the feed; see <see cref="AppendChange"/>.</summary>
+    /// <summary>The advisory lock (class, key) every writer takes just before appending to the feed; see <see cref="AppendChanges"/>.</summary>
     public const int FeedLock = 0x48554201;
 
-    public void Insert(NpgsqlConnection connection, Resource resource, JsonObject record, string now)
+    public void Insert(NpgsqlConnection connection, Resource resource, JsonObject record, string now, string by, List<FeedRow> feed)
     {
         var sql = statements[resource];
         var id = record["id"]!.GetValue<string>();
@@ -26,11 +27,11 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         parameters.Add("now", now);
         connection.Execute(sql.Insert, parameters);
         WriteDetails(connection, resource, id, record, null);
-        AppendChange(connection, resource, id, "created", 1, now);
+        feed.Add(Change(connection, resource, id, "created", 1, now, by));
     }
 
     /// <summary>Replaces every writable column of an existing record, as it was <paramref name="before"/>; returns its new version.</summary>
-    public long Update(NpgsqlConnection connection, Resource resource, string id, JsonObject record, Row before, string now)
+    public long Update(NpgsqlConnection connection, Resource resource, string id, JsonObject record, Row before, string now, string by, List<FeedRow> feed)
     {
         var sql = statements[resource];
         var parameters = Values(sql, record);
@@ -38,12 +39,12 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         parameters.Add("now", now);
         var version = connection.ExecuteScalar<long>(sql.Update, parameters);
         WriteDetails(connection, resource, id, record, before);
-        AppendChange(connection, resource, id, "updated", version, now);
+        feed.Add(Change(connection, resource, id, "updated", version, now, by));
         return version;
     }
 
     /// <summary>Removes a record with its links and citations; the feed records a tombstone with the next version.</summary>
-    public void Delete(NpgsqlConnection connection, Resource resource, string id, string now)
+    public void Delete(NpgsqlConnection connection, Resource resource, string id, string now, string by, List<FeedRow> feed)
     {
         var sql = statements[resource];
         foreach (var link in sql.Links)
@@ -53,7 +54,7 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         }
         connection.Execute(DeleteCitations, new { resource = resource.Name, id });
         var version = connection.ExecuteScalar<long>(sql.Delete, new { id });
-        AppendChange(connection, resource, id, "deleted", version + 1, now);
+        feed.Add(Change(connection, resource, id, "deleted", version + 1, now, by));
     }
 
     /// <summary>Whether the id was ever used for this resource, by a live record or a deleted one: ids are never reused.</summary>
@@ -118,20 +119,29 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         connection.Execute($"select 1 from {relation.To.Table} where id = any(@targets) order by id for share", new { targets });
     }
 
+    /// <summary>A change as written, with the record as this transaction now reads it (none for a deletion), for <see cref="AppendChanges"/>.</summary>
+    private FeedRow Change(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at, string by) =>
+        new(resource.Name, id, op, version, at, by, op == "deleted" ? null : RecordSnapshot.Write(resource, reader.Get(connection, resource, id)!));
+
     /// <summary>
-    /// Appends the change under the feed lock, held until the commit: writers append and commit one after another, so
-    /// the feed's rows become visible in seq order and a poller reading after the last seq it saw never skips one.
+    /// Appends a write's changes, with their versions, under the feed lock, held until the commit: writers append and
+    /// commit one after another, so the feed's rows become visible in seq order and a poller reading after the last seq
+    /// it saw never skips one. A write appends its changes last, just before it commits, and so takes the feed lock
+    /// after every record lock it needs: a batch of many records cannot hold the feed lock while it waits for a record
+    /// another write has locked, and that write for the feed lock.
     /// </summary>
-    private void AppendChange(NpgsqlConnection connection, Resource resource, string id, string op, long version, string at)
+    public void AppendChanges(NpgsqlConnection connection, IReadOnlyList<FeedRow> feed)
     {
-        using var results = connection.QueryMultiple(AppendChangeSql, new { resource = resource.Name, id, op, version, at, feedLock = FeedLock });
-        results.Read(); // the lock
-        appended(results.ReadSingle<long>());
+        if (feed.Count == 0) return;
+        connection.Execute("select pg_advisory_xact_lock(@feedLock, 0)", new { feedLock = FeedLock });
+        foreach (var change in feed) appended(connection.ExecuteScalar<long>(AppendChangeSql, change));
     }
 
     private const string AppendChangeSql = """
-        select pg_advisory_xact_lock(@feedLock, 0);
-        insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at) returning seq;
+        with change as (
+            insert into changes (resource, record_id, op, version, at, by_key) values (@Resource, @Id, @Op, @Version, @At, @By) returning seq),
+        version as (insert into versions (seq, record) select seq, @Record from change where @Record::text is not null)
+        select seq from change;
         """;
 
     private const string DeleteCitations = "delete from citations where resource = @resource and record_id = @id";
@@ -169,3 +179,6 @@ public sealed class PgRecordWriter(ResourceCatalog catalog, Action<long> appende
         return parameters;
     }
 }
+
+/// <summary>A change-feed row a write will append (<see cref="PgRecordWriter.AppendChanges"/>), with its version's snapshot.</summary>
+public sealed record FeedRow(string Resource, string Id, string Op, long Version, string At, string By, string? Record);

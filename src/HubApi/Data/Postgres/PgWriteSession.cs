@@ -11,15 +11,17 @@ namespace HubApi.Data.Postgres;
 /// writers, so there is no queue). What two writes could race on is locked for the rest of the transaction: the record
 /// it reads to change (<see cref="Get"/>, FOR NO KEY UPDATE), the records it refers to and the ids it finds free
 /// (<see cref="Exists"/>), a record it deletes (<see cref="References"/>, FOR UPDATE), an Idempotency-Key
-/// (<see cref="FindResponse"/>), and the feed (the last statement of each change). Disposing commits when
+/// (<see cref="FindResponse"/>), and the feed (appended just before the commit). Disposing commits when
 /// <see cref="Complete"/> was called, and rolls back otherwise.
 /// </summary>
-internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction) : IWriteSession
+internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, string by) : IWriteSession
 {
     /// <summary>Advisory lock classes for ids being created and Idempotency-Keys, keyed by a hash of the text.</summary>
     private const int IdLock = 0x48554203, KeyLock = 0x48554204;
 
     private string[]? changes;
+    /// <summary>The feed rows of this write, appended just before it commits (<see cref="PgRecordWriter.AppendChanges"/>).</summary>
+    private readonly List<FeedRow> feed = [];
     private Action? committed;
     private bool disposed;
 
@@ -47,19 +49,19 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
     public void Insert(Resource resource, JsonObject record)
     {
         using var span = Instruments.StartSql("postgresql", "INSERT", resource.Table);
-        store.Writer.Insert(connection, resource, record, Timestamps.Now());
+        store.Writer.Insert(connection, resource, record, Timestamps.Now(), by, feed);
     }
 
     public void Update(Resource resource, string id, JsonObject record, Row before)
     {
         using var span = Instruments.StartSql("postgresql", "UPDATE", resource.Table);
-        store.Writer.Update(connection, resource, id, record, before, Timestamps.Now());
+        store.Writer.Update(connection, resource, id, record, before, Timestamps.Now(), by, feed);
     }
 
     public void Delete(Resource resource, string id)
     {
         using var span = Instruments.StartSql("postgresql", "DELETE", resource.Table);
-        store.Writer.Delete(connection, resource, id, Timestamps.Now());
+        store.Writer.Delete(connection, resource, id, Timestamps.Now(), by, feed);
     }
 
     /// <summary>Takes the key's lock first: a concurrent retry with the same key waits for this write, then replays its answer.</summary>
@@ -100,7 +102,11 @@ internal sealed class PgWriteSession(PostgresStore store, NpgsqlConnection conne
         try
         {
             if (changes is null) await RollbackAsync();
-            else await store.CommitAsync(transaction, changes, committed);
+            else
+            {
+                store.Writer.AppendChanges(connection, feed);
+                await store.CommitAsync(transaction, changes, committed);
+            }
         }
         finally
         {

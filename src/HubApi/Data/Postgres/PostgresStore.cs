@@ -48,7 +48,7 @@ public sealed class PostgresStore : IStore, IDisposable
         this.catalog = catalog;
         listener = new ChangeListener(dataSource, AnnounceAsync);
         Reader = new PgReader(catalog, dataSource.OpenConnection);
-        Writer = new PgRecordWriter(catalog, listener.Own);
+        Writer = new PgRecordWriter(catalog, listener.Own, Reader);
         Keys = new SqlApiKeys(dataSource.OpenConnection);
         Permits = new PgPermitLedger(dataSource);
         _ = ReserveThreads.Value;
@@ -74,14 +74,14 @@ public sealed class PostgresStore : IStore, IDisposable
 
     public event Action<IReadOnlyCollection<string>>? Committed;
 
-    public void Initialize(ILogger logger)
+    public void Initialize(ILogger logger, bool seed = true)
     {
         using var connection = dataSource.OpenConnection();
         var (applied, seeded) = PgMigrator.Locked(connection, () =>
         {
             var count = PgMigrator.Migrations.Migrate(connection);
             // Under the same lock, so replicas starting on an empty database load the seed once.
-            var empty = catalog.All.All(r => !connection.ExecuteScalar<bool>($"select exists (select 1 from {r.Table})"));
+            var empty = seed && catalog.All.All(r => !connection.ExecuteScalar<bool>($"select exists (select 1 from {r.Table})"));
             return (count, empty ? Seed(connection, SeedData.Load()) : 0);
         });
         if (applied > 0) logger.LogInformation("Applied {Count} migration(s) to {Database}", applied, Location);
@@ -96,11 +96,13 @@ public sealed class PostgresStore : IStore, IDisposable
         var now = Timestamps.Now();
         var count = 0;
         using var tx = connection.BeginTransaction();
+        var feed = new List<FeedRow>();
         foreach (var (resource, record) in SeedData.InLoadOrder(catalog, dataset))
         {
-            Writer.Insert(connection, resource, record, now);
+            Writer.Insert(connection, resource, record, now, Writers.Seed, feed);
             count++;
         }
+        Writer.AppendChanges(connection, feed);
         tx.Commit();
         return count;
     }
@@ -124,7 +126,7 @@ public sealed class PostgresStore : IStore, IDisposable
 
     public IReadSession BeginRead() => Reader.BeginRead();
 
-    public async Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation)
+    public async Task<IWriteSession> BeginWriteAsync(string by, CancellationToken cancellation)
     {
         Interlocked.Increment(ref waiting);
         bool entered;
@@ -142,7 +144,7 @@ public sealed class PostgresStore : IStore, IDisposable
         {
             connection = await dataSource.OpenConnectionAsync(cancellation);
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellation);
-            return new PgWriteSession(this, connection, transaction);
+            return new PgWriteSession(this, connection, transaction, by);
         }
         catch
         {
@@ -202,6 +204,14 @@ public sealed class PostgresStore : IStore, IDisposable
     public IEnumerable<Row> Stream(ListQuery query) => Reader.Stream(query);
 
     public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit) => Reader.Changes(after, resources, limit);
+
+    public IReadOnlyList<ChangeRow> Audit(IReadOnlyCollection<string> keys, IReadOnlyCollection<string> resources, long? before, int limit) =>
+        Reader.Audit(keys, resources, before, limit);
+
+    public (IReadOnlyList<VersionRow> Page, VersionRow? Before) History(Resource resource, string id, long? after, bool oldestFirst, int limit) =>
+        Reader.History(resource, id, after, oldestFirst, limit);
+
+    public VersionRow? Version(Resource resource, string id, long version) => Reader.Version(resource, id, version);
 
     /// <summary>
     /// While the server cannot be reached, is shutting down or starting, has no connection left, or cancels a write that

@@ -8,39 +8,39 @@ namespace HubApi.Data.Sqlite;
 
 /// <summary>
 /// Writes records of any resource from their JSON form: the row, its to-many links, its citations, its search
-/// entry and its change-feed row, all inside the caller's transaction, with statements compiled once per connection
-/// (<see cref="Prepared"/>).
+/// entry, its change-feed row naming who wrote it, and the version as written (read back through <paramref name="reader"/>),
+/// all inside the caller's transaction, with statements compiled once per connection (<see cref="Prepared"/>).
 /// </summary>
-public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
+public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText, SqliteReader reader)
 {
-    public void Insert(SqliteConnection connection, SqliteTransaction tx, Resource resource, JsonObject record, string now)
+    public void Insert(SqliteConnection connection, SqliteTransaction tx, Resource resource, JsonObject record, string now, string by)
     {
         var sql = statements[resource];
         var id = record["id"]!.GetValue<string>();
         connection.ExecutePrepared(tx, sql.Insert, [("id", id), .. Values(sql, record), ("now", now)]);
         WriteDetails(connection, tx, resource, id, record, null);
-        AppendChange(connection, tx, resource, id, "created", 1, now);
+        AppendChange(connection, tx, resource, id, "created", 1, now, by);
     }
 
     /// <summary>Replaces every writable column of an existing record, as it was <paramref name="before"/>; returns its new version.</summary>
-    public long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row before, string now)
+    public long Update(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, JsonObject record, Row before, string now, string by)
     {
         var sql = statements[resource];
         var version = (long)connection.ScalarPrepared(tx, sql.Update, [.. Values(sql, record), ("id", id), ("now", now)])!;
         WriteDetails(connection, tx, resource, id, record, before);
-        AppendChange(connection, tx, resource, id, "updated", version, now);
+        AppendChange(connection, tx, resource, id, "updated", version, now, by);
         return version;
     }
 
     /// <summary>Removes a record with its links, citations and search entry; the feed records a tombstone with the next version.</summary>
-    public void Delete(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string now)
+    public void Delete(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string now, string by)
     {
         var sql = statements[resource];
         foreach (var link in sql.Links) connection.ExecutePrepared(tx, link.Delete, ("id", id));
         connection.ExecutePrepared(tx, DeleteCitations, ("resource", resource.Name), ("id", id));
         fullText.Remove(connection, tx, resource, id);
         var version = (long)connection.ScalarPrepared(tx, sql.Delete, ("id", id))!;
-        AppendChange(connection, tx, resource, id, "deleted", version + 1, now);
+        AppendChange(connection, tx, resource, id, "deleted", version + 1, now, by);
     }
 
     /// <summary>Whether the id was ever used for this resource, by a live record or a deleted one: ids are never reused.</summary>
@@ -79,9 +79,15 @@ public sealed class RecordWriter(ResourceCatalog catalog, FullText fullText)
         if (RecordRows.SearchText(resource, record, citations, before) is var (name, body)) fullText.Index(connection, tx, resource, id, name, body);
     }
 
-    private static void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at) =>
-        connection.ExecutePrepared(tx, "insert into changes (resource, record_id, op, version, at) values (@resource, @id, @op, @version, @at)",
-            ("resource", resource.Name), ("id", id), ("op", op), ("version", version), ("at", at));
+    /// <summary>The feed row, and for a created or updated record its version as this transaction now reads it.</summary>
+    private void AppendChange(SqliteConnection connection, SqliteTransaction tx, Resource resource, string id, string op, long version, string at, string by)
+    {
+        connection.ExecutePrepared(tx, "insert into changes (resource, record_id, op, version, at, by_key) values (@resource, @id, @op, @version, @at, @by)",
+            ("resource", resource.Name), ("id", id), ("op", op), ("version", version), ("at", at), ("by", by));
+        if (op == "deleted") return;
+        var snapshot = RecordSnapshot.Write(resource, reader.Get(connection, resource, id, tx)!);
+        connection.ExecutePrepared(tx, "insert into versions (seq, record) values (last_insert_rowid(), @record)", ("record", snapshot));
+    }
 
     private const string DeleteCitations = "delete from citations where resource = @resource and record_id = @id";
 

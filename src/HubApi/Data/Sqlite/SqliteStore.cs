@@ -26,7 +26,7 @@ public sealed class SqliteStore : IStore
         queue = new WriteQueue(database);
         Instruments.ObserveWrites(() => queue.Waiting);
         reader = new SqliteReader(catalog, database.Open);
-        writer = new RecordWriter(catalog, new FullText(catalog));
+        writer = new RecordWriter(catalog, new FullText(catalog), reader);
         Keys = new SqlApiKeys(database.Open);
     }
 
@@ -46,7 +46,7 @@ public sealed class SqliteStore : IStore
         remove => queue.Committed -= value;
     }
 
-    public void Initialize(ILogger logger)
+    public void Initialize(ILogger logger, bool seed = true)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(Location)) is { } folder && Location != ":memory:") Directory.CreateDirectory(folder);
         using var connection = Database.Open();
@@ -54,7 +54,7 @@ public sealed class SqliteStore : IStore
         connection.Execute("pragma journal_mode = wal");
         var applied = Migrations.Migrate(connection);
         if (applied > 0) logger.LogInformation("Applied {Count} migration(s) to {Database}", applied, Location);
-        if (catalog.All.All(r => connection.ExecuteScalar<long>($"select count(*) from (select 1 from {r.Table} limit 1)") == 0))
+        if (seed && catalog.All.All(r => connection.ExecuteScalar<long>($"select count(*) from (select 1 from {r.Table} limit 1)") == 0))
         {
             var count = Seed(connection, SeedData.Load());
             logger.LogInformation("Loaded {Count} records from the seed dataset", count);
@@ -77,7 +77,7 @@ public sealed class SqliteStore : IStore
         using var tx = connection.BeginTransaction();
         foreach (var (resource, record) in SeedData.InLoadOrder(catalog, dataset))
         {
-            writer.Insert(connection, tx, resource, record, now);
+            writer.Insert(connection, tx, resource, record, now, Writers.Seed);
             count++;
         }
         tx.Commit();
@@ -100,12 +100,20 @@ public sealed class SqliteStore : IStore
 
     public IReadSession BeginRead() => reader.BeginRead();
 
-    public async Task<IWriteSession> BeginWriteAsync(CancellationToken cancellation) =>
-        new WriteSession(this, await queue.BeginWriteAsync(cancellation));
+    public async Task<IWriteSession> BeginWriteAsync(string by, CancellationToken cancellation) =>
+        new WriteSession(this, await queue.BeginWriteAsync(cancellation), by);
 
     public IEnumerable<Row> Stream(ListQuery query) => reader.Stream(query);
 
     public IReadOnlyList<ChangeRow> Changes(long after, IReadOnlyCollection<string> resources, int limit) => reader.Changes(after, resources, limit);
+
+    public IReadOnlyList<ChangeRow> Audit(IReadOnlyCollection<string> keys, IReadOnlyCollection<string> resources, long? before, int limit) =>
+        reader.Audit(keys, resources, before, limit);
+
+    public (IReadOnlyList<VersionRow> Page, VersionRow? Before) History(Resource resource, string id, long? after, bool oldestFirst, int limit) =>
+        reader.History(resource, id, after, oldestFirst, limit);
+
+    public VersionRow? Version(Resource resource, string id, long version) => reader.Version(resource, id, version);
 
     /// <summary>
     /// A busy or locked database is temporary (503 with Retry-After, never a hang or a 500); a full disk is 507; a
@@ -122,7 +130,7 @@ public sealed class SqliteStore : IStore
     };
 
     /// <summary>One write's statements, all inside its savepoint of the shared transaction (<see cref="WriteTransaction"/>).</summary>
-    private sealed class WriteSession(SqliteStore store, WriteTransaction write) : IWriteSession
+    private sealed class WriteSession(SqliteStore store, WriteTransaction write, string by) : IWriteSession
     {
         private SqliteConnection Connection => write.Connection;
         private SqliteTransaction Transaction => write.Transaction;
@@ -138,19 +146,19 @@ public sealed class SqliteStore : IStore
         public void Insert(Resource resource, JsonObject record)
         {
             using var span = Instruments.StartSql("sqlite", "INSERT", resource.Table);
-            store.writer.Insert(Connection, Transaction, resource, record, Timestamps.Now());
+            store.writer.Insert(Connection, Transaction, resource, record, Timestamps.Now(), by);
         }
 
         public void Update(Resource resource, string id, JsonObject record, Row before)
         {
             using var span = Instruments.StartSql("sqlite", "UPDATE", resource.Table);
-            store.writer.Update(Connection, Transaction, resource, id, record, before, Timestamps.Now());
+            store.writer.Update(Connection, Transaction, resource, id, record, before, Timestamps.Now(), by);
         }
 
         public void Delete(Resource resource, string id)
         {
             using var span = Instruments.StartSql("sqlite", "DELETE", resource.Table);
-            store.writer.Delete(Connection, Transaction, resource, id, Timestamps.Now());
+            store.writer.Delete(Connection, Transaction, resource, id, Timestamps.Now(), by);
         }
 
         public StoredResponse? FindResponse(string owner, string key, DateTime notBefore)

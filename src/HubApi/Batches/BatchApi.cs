@@ -1,0 +1,164 @@
+using System.Globalization;
+using HubApi.Data;
+using HubApi.Http;
+using HubApi.OpenApi;
+using HubApi.Query;
+using HubApi.Resources;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+using static HubApi.Http.Problems;
+
+namespace HubApi.Batches;
+
+/// <summary><c>POST /v1/{resource}/batch</c> for every resource: many records in one all-or-nothing write (<see cref="Batch"/>).</summary>
+public static class BatchApi
+{
+    /// <summary>A batch may take longer than one record's write: 10,000 rows in a few seconds, more on a busy machine.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    public static void MapBatches(this IEndpointRouteBuilder app)
+    {
+        var catalog = app.ServiceProvider.GetRequiredService<ResourceCatalog>();
+        foreach (var resource in catalog.All) app.MapBatch(resource, catalog);
+    }
+
+    private static void MapBatch(this IEndpointRouteBuilder app, Resource resource, ResourceCatalog catalog)
+    {
+        // Built on the first batch, not at start-up (see QueryValidation).
+        var validator = new Lazy<RecordValidator>(() => RecordValidator.For(resource, catalog.Sources));
+        app.MapPost($"/v1/{resource.Name}/batch", (HttpContext http, IStore store, ResponseCache cache) => Write(http, store, cache, resource, validator.Value))
+            .ValidateQuery(() => new BatchQueryValidator())
+            .WithTags(resource.Title)
+            .WithName($"Batch{resource.Title}")
+            .WithSummary($"Create or replace many {resource.Name}")
+            .WithDescription(
+                $"Writes up to {Batch.MaxRows:N0} {resource.Name} at once, all or nothing, as a JSON array (`{WriteBodies.JsonMediaType}`) or one record " +
+                $"per line (`{Batch.NdjsonMediaType}`), at most {Batch.MaxBodyBytes / 1024 / 1024} MiB (413 over either limit). Each row is " +
+                $"{resource.Indefinite} as `POST /v1/{resource.Name}` takes it. Every row is validated before anything is written: one bad row " +
+                "refuses the batch with 400, its `errors` keyed by row index and property (`[2].name`). With `mode=create` (the default) a row " +
+                "whose id exists refuses the batch with 409; with `mode=upsert` it replaces that record, and a row may carry the `version` it " +
+                "replaces (412 when the record is at another). The batch is one transaction: each record gets its own change-feed row and " +
+                "version, and a refused batch writes nothing (the problem's `row` names the row). With an `Idempotency-Key`, a retry gets the " +
+                "first answer again.")
+            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, resource)))
+            .Produces<BatchSummary>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .RequireAuthorization(ApiKeyAuthentication.WritePolicy)
+            .RequireCors(HttpServices.WriteCorsPolicy)
+            .WithRequestTimeout(Timeout);
+    }
+
+    private static async Task<Results<BatchResult, ValidationProblem, ProblemHttpResult>> Write(
+        HttpContext http, IStore store, ResponseCache cache, Resource resource, RecordValidator validator)
+    {
+        var request = http.Request;
+        var ndjson = WriteBodies.RequireMediaType(request, Batch.NdjsonMediaType) is null;
+        if (!ndjson && WriteBodies.RequireMediaType(request, WriteBodies.JsonMediaType) is not null)
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType,
+                $"Send the batch as a JSON array ({WriteBodies.JsonMediaType}) or one record per line ({Batch.NdjsonMediaType}), in UTF-8.");
+        }
+        string? key = null;
+        if (request.Headers.TryGetValue(Idempotency.Header, out var keyValue))
+        {
+            key = keyValue.ToString();
+            if (Idempotency.Check(key) is { } error) return Invalid(Idempotency.Header, error);
+        }
+        var mode = QueryValidation.Validated(http)["mode"] == "upsert" ? BatchMode.Upsert : BatchMode.Create;
+
+        var (body, tooLarge) = await WriteBodies.ReadBody(request, Batch.MaxBodyBytes);
+        if (tooLarge is not null) return tooLarge;
+        var (rows, refusal) = Batch.Parse(body.Span, ndjson, resource.Indefinite);
+        if (refusal is not null) return Refused(refusal);
+        var (versions, invalid) = Batch.Validate(rows, validator, mode);
+        if (invalid is not null) return Refused(invalid);
+
+        var by = ApiKeyAuthentication.KeyName(http.User);
+        var owner = http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)!.Value;
+        var requestHash = key is null ? null : Idempotency.RequestHash(request, body.Span);
+        await using var write = await store.BeginWriteAsync(by, http.RequestAborted);
+        if (key is not null && write.FindResponse(owner, key, DateTime.UtcNow - Idempotency.Lifetime) is { } stored)
+        {
+            return stored.RequestHash == requestHash
+                ? new BatchResult(stored.Body, replayed: true)
+                : Problem(StatusCodes.Status422UnprocessableEntity,
+                    $"This {Idempotency.Header} was used for a different request in the last {Idempotency.Lifetime.TotalHours:0} hours; " +
+                    "use a new key for a new request.");
+        }
+
+        var (items, changed, refused) = Batch.Write(write, resource, validator, rows, versions, mode, cache.Changes);
+        if (refused is not null) return Refused(refused); // disposed without Complete: nothing is kept
+        var answer = Batch.Render(items);
+        if (key is not null) write.SaveResponse(owner, key, new StoredResponse(requestHash!, StatusCodes.Status200OK, null, null, answer));
+        write.Complete(changed);
+        return new BatchResult(answer);
+    }
+
+    private static Results<BatchResult, ValidationProblem, ProblemHttpResult> Refused(BatchRefusal refusal)
+    {
+        var extensions = new Dictionary<string, object?>();
+        if (refusal.Row is { } row) extensions["row"] = row;
+        if (refusal.Errors is { } errors)
+            return TypedResults.ValidationProblem(errors, detail: refusal.Detail, extensions: extensions);
+        return Problem(refusal.Status, refusal.Detail, extensions,
+            title: refusal.Status == StatusCodes.Status413PayloadTooLarge ? "Content Too Large" : null);
+    }
+
+    private static void Document(OpenApiOperation operation, OperationFilterContext context, Resource resource)
+    {
+        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.Scheme, context.Document)] = [] }];
+        var row = ResourceSchemas.For(context).Input(resource);
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = $"The {resource.Name}, at most {Batch.MaxRows:N0} rows and {Batch.MaxBodyBytes / 1024 / 1024} MiB. In upsert mode a row may " +
+                          "also carry `version`: the version of the record it replaces.",
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                [WriteBodies.JsonMediaType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = row, MinItems = 1, MaxItems = Batch.MaxRows } },
+                [Batch.NdjsonMediaType] = new()
+                {
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Batch.MaxBodyBytes, Description = $"One {resource.Singular} as JSON per line." },
+                },
+            },
+        };
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = "mode",
+            In = ParameterLocation.Query,
+            Description = "`create` (the default): a row whose id exists refuses the batch (409). `upsert`: such a row replaces the record.",
+            Schema = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Enum = [System.Text.Json.Nodes.JsonValue.Create("create"), System.Text.Json.Nodes.JsonValue.Create("upsert")],
+                Default = System.Text.Json.Nodes.JsonValue.Create("create"),
+            },
+        });
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = Idempotency.Header,
+            In = ParameterLocation.Header,
+            Description = $"A unique string per request (a UUID is best). A retry with the same key and body within {Idempotency.Lifetime.TotalHours:0} " +
+                          "hours gets the first answer again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
+        });
+        Schemas.Complete(context.SchemaRepository, nameof(BatchSummary), ["created", "updated", "items"],
+            ("created", p => { p.Minimum = "0"; p.Maximum = Batch.MaxRows.ToString(CultureInfo.InvariantCulture); }),
+            ("updated", p => { p.Minimum = "0"; p.Maximum = Batch.MaxRows.ToString(CultureInfo.InvariantCulture); }),
+            ("items", p => p.MaxItems = Batch.MaxRows));
+        Schemas.Complete(context.SchemaRepository, nameof(BatchItem), ["index", "id", "op", "version"],
+            ("index", p => { p.Minimum = "0"; p.Maximum = (Batch.MaxRows - 1).ToString(CultureInfo.InvariantCulture); }),
+            ("id", p => { p.Pattern = Schemas.SlugPattern; p.MaxLength = Resource.IdMaxLength; }),
+            ("op", p => { p.Enum = [System.Text.Json.Nodes.JsonValue.Create("created"), System.Text.Json.Nodes.JsonValue.Create("updated")]; p.MaxLength = null; }),
+            ("version", p => Schemas.CounterFrom(p, 1)));
+        if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
+            ok.Description = string.Create(CultureInfo.InvariantCulture, $"Every row is written: the {resource.Name} created and replaced, and each row's id, op and new version.");
+    }
+}
