@@ -10,7 +10,7 @@ namespace HubApi.OpenApi;
 /// <summary>
 /// What every operation shares and its handler cannot declare: the answers any request can get (429 from the rate
 /// limits, 503 from a busy database or the request time-out, 500), the headers of every answer (CORS, ETag, Link,
-/// Retry-After), conditional GETs, an explicit statement that reads are anonymous, and the problems. Every problem an
+/// Retry-After), conditional GETs and the problems. Every problem an
 /// operation declares is a reference to one shared response under components/responses (<see cref="SharedProblem"/>),
 /// with its description and example, rather than a copy per operation. Registered last, so it completes what the
 /// endpoint metadata and the other filters declared.
@@ -38,9 +38,6 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
                        ?? metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
                        ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
         var document = context.Document;
-
-        // Reads need no key: say so, rather than leave the operation looking forgotten.
-        operation.Security ??= [new OpenApiSecurityRequirement()];
 
         operation.Responses ??= [];
         var responses = operation.Responses;
