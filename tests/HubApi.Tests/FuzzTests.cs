@@ -76,7 +76,7 @@ public sealed class FuzzTests : ApiTest
     }
 
     /// <summary>A parameter or response as declared, or the shared one under components that it refers to.</summary>
-    private static JsonNode? Resolve(JsonObject document, JsonNode? node) =>
+    internal static JsonNode? Resolve(JsonObject document, JsonNode? node) =>
         node?["$ref"]?.GetValue<string>() is { } reference
             ? reference.TrimStart('#', '/').Split('/').Aggregate((JsonNode?)document, (n, part) => n?[part])
             : node;
@@ -251,7 +251,7 @@ public sealed class ByteFuzzTests(ITestOutputHelper output) : WriteTest
     }
 
     private static string Example(JsonObject document, string resource) =>
-        document["paths"]![$"/v1/{resource}/{{id}}"]!["get"]!["parameters"]!.AsArray()
+        document["paths"]![$"/v1/{resource}/{{id}}"]!["get"]!["parameters"]!.AsArray().Select(p => FuzzTests.Resolve(document, p))
             .Single(p => p!["name"]!.GetValue<string>() == "id")!["example"]!.GetValue<string>();
 
     /// <summary>A request the service takes for this write, then mutated: its body, its headers, or both.</summary>
