@@ -20,7 +20,7 @@ public static class ResourceEndpoints
             .ValidateQuery(() => ListQueryValidator.For(resource))
             .WithName("List" + resource.Title)
             .WithSummary($"List {resource.Name}")
-            .WithDescription(resource.Description + " Keyset-paged: follow `next` (or the `Link: rel=\"next\"` header) to the end.")
+            .WithDescription($"A page of {resource.Name}; follow `next` to the end.")
             .WithMetadata(new CollectionEndpoint(resource))
             .Produces(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status304NotModified);
@@ -29,7 +29,7 @@ public static class ResourceEndpoints
             .ValidateQuery(() => ListQueryValidator.For(resource, ListKind.Facets))
             .WithName($"Get{resource.SingularTitle}Facets")
             .WithSummary($"Count {resource.Name} per value")
-            .WithDescription($"For each facet named in `by`, the number of {resource.Name} per value, under the same filters and search as the list.")
+            .WithDescription($"The number of {resource.Name} per value of each facet in `by`, under the list's filters and search.")
             .WithMetadata(new FacetEndpoint(resource))
             .Produces<Dictionary<string, List<FacetCount>>>()
             .Produces(StatusCodes.Status304NotModified);
@@ -59,7 +59,7 @@ public static class ResourceEndpoints
             .ValidateQuery(() => ListQueryValidator.For(child))
             .WithName($"List{parent.SingularTitle}{child.Title}")
             .WithSummary($"List the {child.Name} of {parent.Indefinite}")
-            .WithDescription($"The {child.Name} whose `{relation.Name}` includes the {parent.Singular}; the same query language as `GET /v1/{child.Name}`.")
+            .WithDescription($"The {child.Name} whose `{relation.Name}` includes the {parent.Singular}, queried as `GET /v1/{child.Name}`.")
             .WithTags(parent.Title)
             .WithMetadata(new CollectionEndpoint(child, parent))
             .Produces(StatusCodes.Status200OK)
@@ -83,7 +83,7 @@ public static class ResourceEndpoints
                 .ValidateQuery(() => ListQueryValidator.For(resource, ListKind.Export))
                 .WithName($"Export{resource.Title}{format[0]}{format[1..].ToLowerInvariant()}")
                 .WithSummary($"Export {resource.Name} as {format}")
-                .WithDescription($"Every matching {resource.Singular}, in `sort` order: the list's filters, `sort`, `fields` and `q`, without paging.")
+                .WithDescription($"Every matching {resource.Singular}, in `sort` order, without paging.")
                 .WithTags(resource.Title)
                 .WithMetadata(new ExportEndpoint(resource, mediaType))
                 .Produces(StatusCodes.Status200OK, contentType: mediaType);

@@ -26,17 +26,13 @@ public static class WriteEndpoints
             .RequireCors(HttpServices.WriteCorsPolicy);
         var one = resource.Singular;
         var title = resource.SingularTitle;
-        var item = $"`GET /v1/{resource.Name}/{{id}}`";
 
         writes.MapPost("", (HttpContext http, IStore store, ResponseCache cache) => Create(http, store, cache, resource, validator.Value))
             .ValidateBody(validator, resource, WriteKind.Create)
             .WithName("Create" + title)
             .WithSummary($"Create {resource.Indefinite}")
             .WithDescription(
-                $"Creates {resource.Indefinite}. `id` is derived from `name` when omitted; ids are never reused. Relations are written as ids, " +
-                $"citations as `{{\"source\", \"quote\"}}` objects. Answers 201 with the record as {item} renders it, its `Location` " +
-                $"and `ETag`. With an `Idempotency-Key`, a retry of the same request within {Idempotency.Lifetime.TotalHours:0} hours " +
-                "gets the first response again instead of creating twice.")
+                $"Creates {resource.Indefinite}; its `id` is derived from `name` when omitted.")
             .Describe(resource, WriteKind.Create)
             .Produces(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status408RequestTimeout,
@@ -47,9 +43,7 @@ public static class WriteEndpoints
             .WithName("Replace" + title)
             .WithSummary($"Replace {resource.Indefinite}")
             .WithDescription(
-                $"Replaces every writable property of {resource.Indefinite}: omitted properties become null (lists empty). The body's `id`, if given, " +
-                $"must be the URL's. Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record as {item} " +
-                "renders it and its new `ETag`.")
+                $"Replaces every writable property of the {one}: omitted ones become null (lists empty). The body's `id`, if given, must be the URL's.")
             .Describe(resource, WriteKind.Replace)
             .Produces(StatusCodes.Status200OK)
             .ProducesProblems(ChangeProblems);
@@ -59,9 +53,7 @@ public static class WriteEndpoints
             .WithName("Patch" + title)
             .WithSummary($"Change part of {resource.Indefinite}")
             .WithDescription(
-                $"Applies a JSON merge patch (RFC 7396, `{MergePatchMediaType}`) to the {one} as {item} renders it: members given " +
-                "replace, `null` clears, the rest stay; lists are replaced whole. The result is validated as a full record. " +
-                $"Needs `If-Match` with the {one}'s current `ETag` (or `*`); answers 200 with the record and its new `ETag`.")
+                $"Applies a JSON merge patch to the {one} as `GET` renders it; the result is validated as a full record.")
             .Describe(resource, WriteKind.Patch)
             .Produces(StatusCodes.Status200OK)
             .ProducesProblems(ChangeProblems);
@@ -70,8 +62,7 @@ public static class WriteEndpoints
             .WithName("Delete" + title)
             .WithSummary($"Delete {resource.Indefinite}")
             .WithDescription(
-                $"Deletes {resource.Indefinite}; the change feed records the deletion. Refused with 409 while other records still point at it " +
-                $"(the problem's `references` lists them). Needs `If-Match` with the {one}'s current `ETag` (or `*`).")
+                $"Deletes the {one}, unless other records still point at it.")
             .Describe(resource, WriteKind.Delete)
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,

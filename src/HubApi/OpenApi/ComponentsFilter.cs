@@ -11,6 +11,8 @@ public sealed class ComponentsFilter(ResourceCatalog catalog) : IDocumentFilter
     public void Apply(OpenApiDocument document, DocumentFilterContext context)
     {
         var problem = context.SchemaGenerator.GenerateSchema(typeof(ProblemDetails), context.SchemaRepository);
+        // Reads need no key: said once for the document (the writes require theirs), rather than leave them looking forgotten.
+        document.Security = [new OpenApiSecurityRequirement()];
         document.Components ??= new OpenApiComponents();
         document.Components.Headers = new Dictionary<string, IOpenApiHeader>
         {

@@ -17,7 +17,14 @@ public static class OpenApiSetup
                 Title = "HubApi",
                 Version = "v1",
                 Description = "The Shanghai digital-city dataset: zones, industries, firms, targets, projects, facilities, " +
-                              "digital services and city figures, each record citing the sentence of the source it comes from.",
+                              "digital services and city figures, each record citing the sentence of the source it comes from.\n\n" +
+                              // Said once here rather than in every operation.
+                              "Lists are keyset-paged: follow `next` (or the `Link: rel=\"next\"` header) to the end. A list parameter " +
+                              "takes its values repeated (`zone=a&zone=b`) or comma-separated (`zone=a,b`).\n\n" +
+                              "Writes need an API key. Ids are slugs, derived from `name` when omitted and never reused; relations are " +
+                              "written as ids, citations as `{\"source\", \"quote\"}` objects. PUT, PATCH and DELETE need `If-Match` with " +
+                              "the record's current `ETag` (or `*`); PATCH takes a JSON merge patch (RFC 7396, `application/merge-patch+json`): " +
+                              "members given replace, `null` clears, the rest stay, lists are replaced whole.",
             });
             o.IncludeXmlComments(Path.Combine(AppContext.BaseDirectory, "HubApi.xml"));
             o.SupportNonNullableReferenceTypes();

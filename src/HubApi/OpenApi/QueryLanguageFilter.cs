@@ -133,7 +133,8 @@ public sealed class QueryLanguageFilter : IOperationFilter
         return new OpenApiSchemaReference(id, context.Document);
     }
 
-    // searchExample: nested lists give `q` no example, as the example record need not be within the parent.
+    // searchExample: nested lists give `q` no example, as the example record need not be within the parent; without one,
+    // the search parameter is the same for every resource.
     private static void AddSearchAndFilters(OpenApiOperation operation, Resource r, OperationFilterContext context, bool searchExample = true)
     {
         void Add(string name, Func<OpenApiParameter> create) =>
@@ -141,7 +142,7 @@ public sealed class QueryLanguageFilter : IOperationFilter
 
         const string search = "Full-text search over names, descriptions and quotes; words match as prefixes. Results come in relevance order unless `sort` is given.";
         if (searchExample) Add("search", () => Schemas.Query("q", search, Schemas.Text(ListQuery.MaxSearchLength), JsonValue.Create(SearchExample(r))));
-        else Add("searchWithin", () => Schemas.Query("q", search, Schemas.Text(ListQuery.MaxSearchLength)));
+        else operation.Parameters!.Add(Schemas.Shared(context.Document, "SearchWithin", () => Schemas.Query("q", search, Schemas.Text(ListQuery.MaxSearchLength))));
         foreach (var field in r.Filters)
         {
             var description = field.FilterDescription ?? field.Description;

@@ -14,7 +14,7 @@ namespace HubApi.OpenApi;
 /// </summary>
 public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository repository)
 {
-    private const string OmittedMeansNone = " Omitted means none.";
+    private const string OmittedMeansNone = "Omitted means none.";
 
     public static ResourceSchemas For(OperationFilterContext context) => new(context.SchemaGenerator, context.SchemaRepository);
 
@@ -76,7 +76,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         Type = JsonSchemaType.Object,
         Properties = Properties(resource, input: true),
         AdditionalPropertiesAllowed = false,
-        Description = $"A JSON merge patch (RFC 7396) of {resource.Indefinite}: any of its writable properties; `null` clears one.",
+        Description = $"A JSON merge patch (RFC 7396) of {resource.Indefinite}: any of the writable properties `{resource.SingularTitle}` describes; `null` clears one.",
         Example = new JsonObject { ["description"] = $"A corrected description of the {resource.Singular}." },
     });
 
@@ -104,7 +104,10 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
             return schema;
         });
 
-    /// <summary>A record's properties (<paramref name="input"/>: a write body's), in the order records are written.</summary>
+    /// <summary>
+    /// A record's properties (<paramref name="input"/>: a write body's), in the order records are written. Each is described
+    /// once, on the record; a write body's say only what differs when written.
+    /// </summary>
     private Dictionary<string, IOpenApiSchema> Properties(Resource resource, bool input)
     {
         var properties = new Dictionary<string, IOpenApiSchema>
@@ -114,9 +117,9 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
                 ? Described(Schemas.Id(), "Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.", nullable: true)
                 : Described(Schemas.Id(), "Stable slug id."),
             ["name"] = Described(new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Resource.NameMaxLength },
-                resource.NameDescription ?? $"The {resource.Singular}'s name."),
+                input ? null : resource.NameDescription ?? $"The {resource.Singular}'s name."),
         };
-        foreach (var field in resource.Fields) properties[field.Name] = Field(resource, field);
+        foreach (var field in resource.Fields) properties[field.Name] = Field(resource, field, input);
         foreach (var relation in resource.Relations) properties[relation.Name] = input ? LinkInput(relation) : Link(relation);
 
         var citations = new OpenApiSchema
@@ -124,7 +127,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
             Type = JsonSchemaType.Array, Items = generator.GenerateSchema(typeof(Citation), repository), MaxItems = RecordValidator.MaxCitations,
         };
         var supporting = resource.CitationsDescription ?? "Quotes from the sources that support this record.";
-        properties["citations"] = input ? Described(citations, supporting + OmittedMeansNone, nullable: true) : Described(citations, supporting);
+        properties["citations"] = input ? Described(citations, OmittedMeansNone, nullable: true) : Described(citations, supporting);
         if (input) return properties;
 
         properties["version"] = Described(Schemas.Counter(1), "Increments on every write.");
@@ -134,7 +137,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         return properties;
     }
 
-    private IOpenApiSchema Field(Resource resource, Field field)
+    private IOpenApiSchema Field(Resource resource, Field field, bool input)
     {
         // Fixed values are their named type, as is: OpenAPI 3.0 gives a $ref neither a description nor nullable.
         if (field.Values is not null) return Values(resource, field);
@@ -144,7 +147,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
             FieldType.Boolean => new OpenApiSchema { Type = JsonSchemaType.Boolean },
             _ => Schemas.Number(field),
         };
-        return Described(schema, field.Description, field.Nullable);
+        return Described(schema, input ? null : field.Description, field.Nullable);
     }
 
     /// <summary>A relation as read: ids (`include` embeds the records themselves under `embedded`).</summary>
@@ -155,10 +158,10 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
     /// <summary>A relation as written: ids only.</summary>
     private static OpenApiSchema LinkInput(Relation relation) => relation.Many
         ? Described(new OpenApiSchema { Type = JsonSchemaType.Array, Items = Schemas.Id(), MaxItems = RecordValidator.MaxLinks, UniqueItems = true },
-            relation.Description + OmittedMeansNone, nullable: true)
-        : Described(Schemas.Id(), relation.Description, nullable: true);
+            OmittedMeansNone, nullable: true)
+        : Described(Schemas.Id(), null, nullable: true);
 
-    private static OpenApiSchema Described(OpenApiSchema schema, string description, bool nullable = false)
+    private static OpenApiSchema Described(OpenApiSchema schema, string? description, bool nullable = false)
     {
         schema.Description = description;
         if (nullable) schema.Type |= JsonSchemaType.Null;

@@ -96,12 +96,13 @@ public static class Schemas
 
     /// <summary>
     /// A list, so generated clients take an array. Declared the OpenAPI default way (form style, exploded: `zone=a&amp;zone=b`),
-    /// which every stock generator sends; the service reads comma-separated values (`zone=a,b`) alike.
+    /// which every stock generator sends; the service reads comma-separated values (`zone=a,b`) alike, as the info
+    /// description says once for every list parameter.
     /// </summary>
     public static OpenApiParameter List(string name, string description, IOpenApiSchema items, bool required = false, string? example = null) =>
         new()
         {
-            Name = name, In = ParameterLocation.Query, Description = description + " Repeat the parameter or separate the values with commas.", Required = required,
+            Name = name, In = ParameterLocation.Query, Description = description, Required = required,
             Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = items, MaxItems = ListQuery.MaxListValues },
             Example = example is null ? null : new JsonArray([.. example.Split(',').Select(e => (JsonNode)JsonValue.Create(e))]),
         };

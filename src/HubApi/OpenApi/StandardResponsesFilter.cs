@@ -10,7 +10,7 @@ namespace HubApi.OpenApi;
 /// <summary>
 /// What every operation shares and its handler cannot declare: the answers any request can get (429 from the rate
 /// limits, 503 from a busy database or the request time-out, 500), the headers of every answer (CORS, ETag, Link,
-/// Retry-After), conditional GETs, an explicit statement that reads are anonymous, and the problems. Every problem an
+/// Retry-After), conditional GETs and the problems. Every problem an
 /// operation declares is a reference to one shared response under components/responses (<see cref="SharedProblem"/>),
 /// with its description and example, rather than a copy per operation. Registered last, so it completes what the
 /// endpoint metadata and the other filters declared.
@@ -38,9 +38,6 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
                        ?? metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
                        ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
         var document = context.Document;
-
-        // Reads need no key: say so, rather than leave the operation looking forgotten.
-        operation.Security ??= [new OpenApiSecurityRequirement()];
 
         operation.Responses ??= [];
         var responses = operation.Responses;
@@ -88,16 +85,6 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
                 });
                 continue;
             }
-            if (resource is not null && concrete.Description is "OK" or "Created" or "No Content")
-            {
-                concrete.Description = (status, write?.Kind) switch
-                {
-                    ("201", _) => $"The new {resource.Singular}, as `GET` renders it; its URL in `Location`, its `ETag` for the next write.",
-                    ("204", _) => $"The {resource.Singular} is deleted; the change feed records it.",
-                    ("200", null) => $"The {resource.Singular}.",
-                    _ => $"The {resource.Singular} as written, as `GET` renders it, with its new `ETag`.",
-                };
-            }
             if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code)
                 && SharedProblem(code, write?.Kind) is { } name)
             {
@@ -114,12 +101,23 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
             }
         }
 
-        // A resource's list and every nested list of it answer the same page, and its PUT and PATCH the same record: one
-        // response for each.
-        if (metadata.OfType<CollectionEndpoint>().FirstOrDefault() is { } collection && responses.GetValueOrDefault("200") is OpenApiResponse page)
-            responses["200"] = Schemas.Shared(document, collection.Resource.Title + "List", () => page);
-        if (write?.Kind is WriteKind.Replace or WriteKind.Patch && responses.GetValueOrDefault("200") is OpenApiResponse written)
-            responses["200"] = Schemas.Shared(document, write.Resource.SingularTitle + "Written", () => written);
+        // Success answers are shared too, each described once: a resource's list and every nested list of it answer the
+        // same page; its GET, PUT and PATCH the same record; every DELETE the same empty answer.
+        if (responses.FirstOrDefault(r => r.Key.StartsWith('2')) is not (var success, OpenApiResponse answer)) return;
+        (string? Name, string? Description) shared = (success, write?.Kind) switch
+        {
+            ("200", _) when metadata.OfType<CollectionEndpoint>().FirstOrDefault() is { } collection => (collection.Resource.Title + "List", null),
+            ("200", _) when metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets => (facets.Resource.SingularTitle + "FacetCounts", null),
+            ("200", null or WriteKind.Replace or WriteKind.Patch) when resource is not null && feed is null =>
+                (resource.SingularTitle, $"The {resource.Singular}, as `GET` renders it, with its `ETag` (after a write, of the {resource.Singular} as written)."),
+            ("201", WriteKind.Create) => (resource!.SingularTitle + "Created",
+                $"The new {resource.Singular}, as `GET` renders it; its URL in `Location`, its `ETag` for the next write."),
+            ("204", WriteKind.Delete) => ("Deleted", "The record is deleted; the change feed records it."),
+            _ => (null, null),
+        };
+        if (shared.Name is null) return;
+        if (shared.Description is not null) answer.Description = shared.Description;
+        responses[success] = Schemas.Shared(document, shared.Name, () => answer);
     }
 
     /// <summary>
