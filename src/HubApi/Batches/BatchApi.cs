@@ -41,8 +41,9 @@ public static class BatchApi
                 "replaces (412 when the record is at another). The batch is one transaction: each record gets its own change-feed row and " +
                 "version, and a refused batch writes nothing (the problem's `row` names the row). With an `Idempotency-Key`, a retry gets the " +
                 "first answer again.")
-            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, resource)))
+            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, resource)), new BatchEndpoint(resource))
             .Produces<BatchSummary>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict)

@@ -64,25 +64,14 @@ public static class Batch
 
     public const string NdjsonMediaType = "application/x-ndjson";
 
-    /// <summary>A row is read as a single write's body is (WriteBodies); an array of rows is one level deeper.</summary>
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 16, AllowDuplicateProperties = false };
-    private static readonly JsonDocumentOptions ArrayParseOptions = ParseOptions with { MaxDepth = ParseOptions.MaxDepth + 1 };
-
     /// <summary>The rows of a body: a JSON array of objects, or NDJSON (one object per line; blank lines are skipped).</summary>
     public static (List<JsonObject> Rows, BatchRefusal? Refusal) Parse(ReadOnlySpan<byte> body, bool ndjson, string indefinite, int maxRows = MaxRows)
     {
         var rows = new List<JsonObject>();
         if (!ndjson)
         {
-            JsonNode? node;
-            try
-            {
-                node = JsonNode.Parse(body, documentOptions: ArrayParseOptions);
-            }
-            catch (JsonException e)
-            {
-                return (rows, new(400, $"The body is not valid JSON: {e.Message}"));
-            }
+            // A row is read as a single write's body is (WriteBodies.ParseJson); an array of rows is one level deeper.
+            if (WriteBodies.ParseJson(body, WriteBodies.MaxDepth + 1, out var node) is { } problem) return (rows, Refusal(problem));
             if (node is not JsonArray array) return (rows, new(400, $"The body must be a JSON array of records, each {indefinite} (or NDJSON, sent as {NdjsonMediaType})."));
             for (var i = 0; i < array.Count; i++)
             {
@@ -95,28 +84,23 @@ public static class Batch
             var line = 0;
             foreach (var range in body.Split((byte)'\n'))
             {
+                line++;
                 var text = body[range].TrimEnd((byte)'\r');
                 if (text.Trim((byte)' ').IsEmpty) continue;
-                try
-                {
-                    if (JsonNode.Parse(text, documentOptions: ParseOptions) is not JsonObject row)
-                        return (rows, new(400, $"Row {rows.Count} (line {line + 1}) is not a JSON object: each line is {indefinite}.", rows.Count));
-                    rows.Add(row);
-                }
-                catch (JsonException e)
-                {
-                    return (rows, new(400, $"Row {rows.Count} (line {line + 1}) is not valid JSON: {e.Message}", rows.Count));
-                }
-                finally
-                {
-                    line++;
-                }
+                if (WriteBodies.ParseJson(text, WriteBodies.MaxDepth, out var node) is { } problem)
+                    return (rows, Refusal(problem) with { Detail = $"Row {rows.Count} (line {line}): {problem.ProblemDetails.Detail}", Row = rows.Count });
+                if (node is not JsonObject row)
+                    return (rows, new(400, $"Row {rows.Count} (line {line}) is not a JSON object: each line is {indefinite}.", rows.Count));
+                rows.Add(row);
             }
         }
         if (rows.Count == 0) return (rows, new(400, "The batch has no rows: send at least one record."));
         if (rows.Count > maxRows) return (rows, new(413, $"A batch takes at most {maxRows:N0} rows; this one has {rows.Count:N0}. Split it.", null));
         return (rows, null);
     }
+
+    private static BatchRefusal Refusal(Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult problem) =>
+        new(problem.StatusCode, problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? "The body cannot be read.");
 
     /// <summary>
     /// Every rule that needs no database, for every row: an id derived from the name where none is given, and in upsert

@@ -19,6 +19,9 @@ public enum WriteKind { Create, Replace, Patch, Delete }
 /// <summary>Endpoint metadata: a write operation of a resource.</summary>
 public sealed record WriteEndpoint(Resource Resource, WriteKind Kind);
 
+/// <summary>Endpoint metadata: a resource's batch write (POST /v1/{resource}/batch), a body of many records.</summary>
+public sealed record BatchEndpoint(Resource Resource);
+
 /// <summary>Endpoint metadata: the change feed, as pages or as a stream of events.</summary>
 public sealed record FeedEndpoint(bool Stream);
 

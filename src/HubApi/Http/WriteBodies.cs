@@ -115,28 +115,36 @@ public static class WriteBodies
     public static ProblemHttpResult? Parse(ReadOnlySpan<byte> body, string indefinite, out JsonObject record)
     {
         record = [];
-        if (body.StartsWith(Utf8Bom)) body = body[Utf8Bom.Length..];
-        if (IsUtf16Or32(body))
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "The body is in UTF-16 or UTF-32: send JSON in UTF-8.");
-        JsonNode? node;
-        try
-        {
-            if (Unreadable(body) is { } unreadable) return Problem(StatusCodes.Status400BadRequest, unreadable);
-            node = JsonNode.Parse(body, documentOptions: ParseOptions);
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}");
-        }
+        if (ParseJson(body, MaxDepth, out var node) is { } problem) return problem;
         if (node is not JsonObject parsed) return Problem(StatusCodes.Status400BadRequest, $"The body must be a JSON object: {indefinite}.");
         record = parsed;
         return null;
     }
 
+    /// <summary>
+    /// Parses JSON text with every check <see cref="Parse"/> describes, nesting at most <paramref name="maxDepth"/> deep
+    /// (a batch's array of records is one level deeper than a record): the problem when it cannot be read.
+    /// </summary>
+    public static ProblemHttpResult? ParseJson(ReadOnlySpan<byte> body, int maxDepth, out JsonNode? node)
+    {
+        node = null;
+        if (body.StartsWith(Utf8Bom)) body = body[Utf8Bom.Length..];
+        if (IsUtf16Or32(body))
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "The body is in UTF-16 or UTF-32: send JSON in UTF-8.");
+        try
+        {
+            if (Unreadable(body, maxDepth) is { } unreadable) return Problem(StatusCodes.Status400BadRequest, unreadable);
+            node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false });
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}");
+        }
+        return null;
+    }
+
     /// <summary>How deep a body's objects and arrays may nest: a record needs 3 (record, citations, citation).</summary>
     public const int MaxDepth = 16;
-
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
@@ -150,14 +158,14 @@ public static class WriteBodies
 
     /// <summary>Why the body's text cannot be read as UTF-8 JSON of Unicode strings and double-sized numbers; null when it can.</summary>
     /// <exception cref="JsonException">The body is not JSON.</exception>
-    private static string? Unreadable(ReadOnlySpan<byte> body)
+    private static string? Unreadable(ReadOnlySpan<byte> body, int maxDepth)
     {
         if (!Utf8.IsValid(body))
         {
             Utf8.ToUtf16(body, new char[body.Length], out var valid, out _, replaceInvalidSequences: false);
             return $"The body is not valid UTF-8: the bytes at offset {valid} are not a UTF-8 sequence (a truncated, overlong or surrogate one, or another encoding).";
         }
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
         var member = "the body";
         while (reader.Read())
         {

@@ -34,6 +34,8 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         var feed = metadata.OfType<FeedEndpoint>().FirstOrDefault();
         var export = metadata.OfType<ExportEndpoint>().FirstOrDefault();
         var write = metadata.OfType<WriteEndpoint>().FirstOrDefault();
+        // A batch answers as a create does: a bad body (a bad row) is 400, a full disk 507.
+        var writeKind = write?.Kind ?? (metadata.OfType<BatchEndpoint>().Any() ? WriteKind.Create : null);
         var resource = write?.Resource
                        ?? metadata.OfType<ItemEndpoint>().FirstOrDefault()?.Resource
                        ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
@@ -44,7 +46,7 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         responses["429"] = new OpenApiResponseReference(TooManyRequests, document);
         responses["500"] = new OpenApiResponseReference(InternalServerError, document);
         responses["503"] = new OpenApiResponseReference(ServiceUnavailable, document);
-        if (write is not null && write.Kind != WriteKind.Delete) responses["507"] = new OpenApiResponseReference(InsufficientStorage, document);
+        if (writeKind is not null and not WriteKind.Delete) responses["507"] = new OpenApiResponseReference(InsufficientStorage, document);
 
         // Nothing can point at a record of this resource: its delete is never refused with 409.
         if (write?.Kind == WriteKind.Delete && Referrer(catalog, resource) is null) responses.Remove("409");
@@ -86,15 +88,15 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
                 continue;
             }
             if (concrete.Content is { } content && content.TryGetValue("application/problem+json", out var problem) && int.TryParse(status, out var code)
-                && SharedProblem(code, write?.Kind) is { } name)
+                && SharedProblem(code, writeKind) is { } name)
             {
                 // The first operation to declare a problem lends it to the components, described for every operation alike.
                 document.Components ??= new OpenApiComponents();
                 document.Components.Responses ??= new Dictionary<string, IOpenApiResponse>();
                 if (!document.Components.Responses.ContainsKey(name))
                 {
-                    concrete.Description = ProblemDescription(code, write?.Kind) ?? concrete.Description;
-                    problem.Example = ProblemExample(code, catalog, write?.Kind, catalog.Example);
+                    concrete.Description = ProblemDescription(code, writeKind) ?? concrete.Description;
+                    problem.Example = ProblemExample(code, catalog, writeKind, catalog.Example);
                     document.Components.Responses[name] = concrete;
                 }
                 responses[status] = new OpenApiResponseReference(name, document);
