@@ -507,9 +507,11 @@ public sealed class WriteTests : WriteTest
             var referable = Catalog.Resources.All.Any(r => r.Relations.Any(rel => rel.Target == resource.Name)) || resource.Name == HubApi.Resources.Citation.SourceResource;
             Check(item["delete"]!, "Delete" + singular, null, null,
                 [.. new[] { "204", "400", "401", "403", "404", "412", "428", "429", "500", "503" }, .. referable ? new[] { "409" } : []]);
-            // Reads state that they need no key: one empty security requirement.
-            Assert.Equal("[{}]", item["get"]!["security"]!.ToJsonString());
-            Assert.Equal("[{}]", collection["get"]!["security"]!.ToJsonString());
+            // Reads need no key: they keep the document's default, one empty security requirement; writes name the key.
+            Assert.Equal("[{}]", document["security"]!.ToJsonString());
+            Assert.Null(item["get"]!["security"]);
+            Assert.Null(collection["get"]!["security"]);
+            Assert.Equal("ApiKey", item["put"]!["security"]![0]!.AsObject().Single().Key);
             // Parameters shared by many operations are declared once under components and referred to.
             JsonNode Parameter(JsonNode? p) => p!["$ref"] is { } r ? document["components"]!["parameters"]![r.GetValue<string>().Split('/')[^1]]! : p;
             Assert.Contains("Idempotency-Key", collection["post"]!["parameters"]!.AsArray().Select(p => Parameter(p)["name"]!.GetValue<string>()));
