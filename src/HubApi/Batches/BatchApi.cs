@@ -35,8 +35,7 @@ public static class BatchApi
             .WithSummary($"Create or replace many {resource.Name}")
             // What every batch shares (the modes, the summary, the key) is said once, in the shared components.
             .WithDescription(
-                $"Writes up to {Batch.MaxRows:N0} {resource.Name}, each row as `POST /v1/{resource.Name}` takes it, in one transaction: one bad row " +
-                "refuses the batch (400, `errors` keyed as `[2].name`) and nothing is written.")
+                $"Up to {Batch.MaxRows:N0} {resource.Name}, each as `POST /v1/{resource.Name}` takes it, in one all-or-nothing transaction.")
             .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, resource)), new BatchEndpoint(resource),
                 new SharedAnswer(nameof(BatchSummary)))
             .Produces<BatchSummary>(StatusCodes.Status200OK)
@@ -129,7 +128,8 @@ public static class BatchApi
         {
             Name = "mode",
             In = ParameterLocation.Query,
-            Description = "`create` (the default): a row whose id exists refuses the batch (409). `upsert`: such a row replaces the record, and may " +
+            Description = "Every row is validated before anything is written: one bad row refuses the batch (400, `errors` keyed as `[2].name`). " +
+                          "`create` (the default): a row whose id exists refuses the batch (409). `upsert`: such a row replaces the record, and may " +
                           "carry the `version` it replaces (412 when the record is at another). A refused batch writes nothing; the problem's " +
                           "`row` names the row.",
             Schema = new OpenApiSchema
