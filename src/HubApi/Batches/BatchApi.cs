@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using HubApi.Data;
 using HubApi.Http;
 using HubApi.OpenApi;
@@ -32,16 +33,11 @@ public static class BatchApi
             .WithTags(resource.Title)
             .WithName($"Batch{resource.Title}")
             .WithSummary($"Create or replace many {resource.Name}")
+            // What every batch shares (the modes, the summary, the key) is said once, in the shared components.
             .WithDescription(
-                $"Writes up to {Batch.MaxRows:N0} {resource.Name} at once, all or nothing, as a JSON array (`{WriteBodies.JsonMediaType}`) or one record " +
-                $"per line (`{Batch.NdjsonMediaType}`), at most {Batch.MaxBodyBytes / 1024 / 1024} MiB (413 over either limit). Each row is " +
-                $"{resource.Indefinite} as `POST /v1/{resource.Name}` takes it. Every row is validated before anything is written: one bad row " +
-                "refuses the batch with 400, its `errors` keyed by row index and property (`[2].name`). With `mode=create` (the default) a row " +
-                "whose id exists refuses the batch with 409; with `mode=upsert` it replaces that record, and a row may carry the `version` it " +
-                "replaces (412 when the record is at another). The batch is one transaction: each record gets its own change-feed row and " +
-                "version, and a refused batch writes nothing (the problem's `row` names the row). With an `Idempotency-Key`, a retry gets the " +
-                "first answer again.")
-            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, resource)), new BatchEndpoint(resource))
+                $"Up to {Batch.MaxRows:N0} {resource.Name}, each as `POST /v1/{resource.Name}` takes it, in one all-or-nothing transaction.")
+            .WithMetadata(new OperationDocs((operation, context) => Document(operation, context, resource)), new BatchEndpoint(resource),
+                new SharedAnswer(nameof(BatchSummary)))
             .Produces<BatchSummary>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -119,37 +115,30 @@ public static class BatchApi
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = $"The {resource.Name}, at most {Batch.MaxRows:N0} rows and {Batch.MaxBodyBytes / 1024 / 1024} MiB. In upsert mode a row may " +
-                          "also carry `version`: the version of the record it replaces.",
+            Description = $"At most {Batch.MaxRows:N0} rows and {Batch.MaxBodyBytes / 1024 / 1024} MiB (413 over either).",
             Content = new Dictionary<string, OpenApiMediaType>
             {
                 [WriteBodies.JsonMediaType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = row, MinItems = 1, MaxItems = Batch.MaxRows } },
-                [Batch.NdjsonMediaType] = new()
-                {
-                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Batch.MaxBodyBytes, Description = $"One {resource.Singular} as JSON per line." },
-                },
+                // One record per line, each as the array's items.
+                [Batch.NdjsonMediaType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Batch.MaxBodyBytes } },
             },
         };
         operation.Parameters ??= [];
-        operation.Parameters.Add(new OpenApiParameter
+        operation.Parameters.Add(Schemas.Shared(context.Document, "BatchMode", () => new OpenApiParameter
         {
             Name = "mode",
             In = ParameterLocation.Query,
-            Description = "`create` (the default): a row whose id exists refuses the batch (409). `upsert`: such a row replaces the record.",
+            Description = "Every row is validated before anything is written: one bad row refuses the batch (400, `errors` keyed as `[2].name`). " +
+                          "`create` (the default): a row whose id exists refuses the batch (409). `upsert`: such a row replaces the record, and may " +
+                          "carry the `version` it replaces (412 when the record is at another). A refused batch writes nothing; the problem's " +
+                          "`row` names the row.",
             Schema = new OpenApiSchema
             {
-                Type = JsonSchemaType.String, Enum = [System.Text.Json.Nodes.JsonValue.Create("create"), System.Text.Json.Nodes.JsonValue.Create("upsert")],
-                Default = System.Text.Json.Nodes.JsonValue.Create("create"),
+                Type = JsonSchemaType.String, Enum = [JsonValue.Create("create"), JsonValue.Create("upsert")],
+                Default = JsonValue.Create("create"),
             },
-        });
-        operation.Parameters.Add(new OpenApiParameter
-        {
-            Name = Idempotency.Header,
-            In = ParameterLocation.Header,
-            Description = $"A unique string per request (a UUID is best). A retry with the same key and body within {Idempotency.Lifetime.TotalHours:0} " +
-                          "hours gets the first answer again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
-        });
+        }));
+        operation.Parameters.Add(WriteOperationFilter.IdempotencyKey(context.Document));
         Schemas.Complete(context.SchemaRepository, nameof(BatchSummary), ["created", "updated", "items"],
             ("created", p => { p.Minimum = "0"; p.Maximum = Batch.MaxRows.ToString(CultureInfo.InvariantCulture); }),
             ("updated", p => { p.Minimum = "0"; p.Maximum = Batch.MaxRows.ToString(CultureInfo.InvariantCulture); }),
@@ -157,9 +146,12 @@ public static class BatchApi
         Schemas.Complete(context.SchemaRepository, nameof(BatchItem), ["index", "id", "op", "version"],
             ("index", p => { p.Minimum = "0"; p.Maximum = (Batch.MaxRows - 1).ToString(CultureInfo.InvariantCulture); }),
             ("id", p => { p.Pattern = Schemas.SlugPattern; p.MaxLength = Resource.IdMaxLength; }),
-            ("op", p => { p.Enum = [System.Text.Json.Nodes.JsonValue.Create("created"), System.Text.Json.Nodes.JsonValue.Create("updated")]; p.MaxLength = null; }),
+            ("op", p => { p.Enum = [JsonValue.Create("created"), JsonValue.Create("updated")]; p.MaxLength = null; }),
             ("version", p => Schemas.CounterFrom(p, 1)));
         if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
-            ok.Description = string.Create(CultureInfo.InvariantCulture, $"Every row is written: the {resource.Name} created and replaced, and each row's id, op and new version.");
+        {
+            ok.Description = "Every row is written, each record with its own change-feed row and version: how many were created and replaced, " +
+                             "and each row's index, id, op and new version.";
+        }
     }
 }

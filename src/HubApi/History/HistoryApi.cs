@@ -47,11 +47,9 @@ public static class HistoryApi
                 .WithTags(resource.Title)
                 .WithName($"Get{resource.SingularTitle}History")
                 .WithSummary($"List the versions of {resource.Indefinite}")
-                .WithDescription(
-                    $"Every write to the {resource.Singular}, newest first (`order=oldest` for oldest first): its version, when, the name of the " +
-                    "key that wrote it, and what changed as a JSON merge patch from the version before. A deleted record's history stays readable; " +
-                    $"`GET /v1/{resource.Name}/{{id}}?version=N` returns a version whole. Cursor-paged: follow `next` (or `Link: rel=\"next\"`).")
-                .WithMetadata(new OperationDocs((operation, context) => DocumentHistory(operation, context, resource)))
+                // What every history shares (the entries, the order, the paging) is said once, in the shared components.
+                .WithDescription($"Every write to the {resource.Singular}, even once deleted; `GET /v1/{resource.Name}/{{id}}?version=N` returns a version whole.")
+                .WithMetadata(new OperationDocs((operation, context) => DocumentHistory(operation, context, resource)), new SharedAnswer("History"))
                 .Produces<HistoryPage>(StatusCodes.Status200OK)
                 .Produces(StatusCodes.Status304NotModified)
                 .ProducesProblem(StatusCodes.Status404NotFound);
@@ -152,16 +150,19 @@ public static class HistoryApi
         }, Links.NextHeader(http.Request, "cursor", next));
     }
 
-    private static void AddPaging(OpenApiOperation operation)
+    /// <summary>The history's and the audit log's paging: the lists' `limit`, and a cursor that is a change-feed `seq`.</summary>
+    private static void AddPaging(OpenApiOperation operation, OpenApiDocument document)
     {
         operation.Parameters ??= [];
-        operation.Parameters.Add(Schemas.Query("limit", $"Entries per page, 1 to {HistoryQueryValidator.MaxLimit}.", new OpenApiSchema
+        operation.Parameters.Add(Schemas.Limit(document));
+        operation.Parameters.Add(Schemas.Shared(document, "SeqCursor", () => Schemas.Query("cursor", "The `next` value of the previous page.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$", MaxLength = 19 })));
+        // Pages are linked as the lists' are.
+        if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
         {
-            Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = HistoryQueryValidator.MaxLimit.ToString(CultureInfo.InvariantCulture),
-            Default = JsonValue.Create(HistoryQueryValidator.DefaultLimit),
-        }));
-        operation.Parameters.Add(Schemas.Query("cursor", "The `next` value of the previous page.",
-            new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$", MaxLength = 19 }));
+            ok.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            ok.Headers[StandardResponsesFilter.LinkHeader] = new OpenApiHeaderReference(StandardResponsesFilter.LinkHeader, document);
+        }
     }
 
     private static void CompletePage(SchemaRepository repository, string page)
@@ -173,20 +174,21 @@ public static class HistoryApi
 
     private static void DocumentHistory(OpenApiOperation operation, OperationFilterContext context, Resource resource)
     {
-        if (operation.Parameters?.FirstOrDefault(p => p.Name == "id") is OpenApiParameter id)
-        {
-            id.Description = $"The {resource.Singular}'s id (of a deleted one too).";
-            id.Example = JsonValue.Create(resource.ExampleId);
-            id.Schema = Schemas.Id();
-        }
-        AddPaging(operation);
-        operation.Parameters!.Add(Schemas.Query("order", "`newest` first (the default) or `oldest` first.",
+        var document = context.Document;
+        if (operation.Parameters?.FirstOrDefault(p => p.Name == "id") is { } id)
+            operation.Parameters[operation.Parameters.IndexOf(id)] = Schemas.IdParameter(document, resource);
+        AddPaging(operation, document);
+        operation.Parameters!.Add(Schemas.Shared(document, "HistoryOrder", () => Schemas.Query("order", "`newest` first (the default) or `oldest` first.",
             new OpenApiSchema
             {
                 Type = JsonSchemaType.String, Enum = [JsonValue.Create(HistoryQueryValidator.NewestFirst), JsonValue.Create(HistoryQueryValidator.OldestFirst)],
                 Default = JsonValue.Create(HistoryQueryValidator.NewestFirst),
-            }));
-        if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok) ok.Description = "A page of the record's versions.";
+            })));
+        if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse ok)
+        {
+            ok.Description = "A page of the record's versions: each with the key that wrote it, when, and what changed as a JSON merge patch from " +
+                             "the version before. Cursor-paged: follow `next` (or `Link: rel=\"next\"`).";
+        }
         CompletePage(context.SchemaRepository, nameof(HistoryPage));
         Schemas.Complete(context.SchemaRepository, nameof(HistoryEntry), ["seq", "version", "op", "at", "by", "changes"],
             ("seq", p => Schemas.CounterFrom(p, 1)),
@@ -203,7 +205,7 @@ public static class HistoryApi
     private static void DocumentAudit(OpenApiOperation operation, OperationFilterContext context, List<string> resources)
     {
         operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.Scheme, context.Document)] = [] }];
-        AddPaging(operation);
+        AddPaging(operation, context.Document);
         Schemas.AddResourceName(context.SchemaRepository, resources);
         operation.Parameters!.Add(Schemas.List("key", "Only writes by these keys (their names).",
             new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 100 }, example: "partner"));

@@ -87,6 +87,12 @@ public static class OpenApiSetup
 /// <summary>Endpoint metadata that completes an endpoint's OpenAPI operation with what its handler signature cannot express.</summary>
 public sealed record OperationDocs(Action<OpenApiOperation, OperationFilterContext> Apply);
 
+/// <summary>
+/// Endpoint metadata: the operation's success answer is the same for every resource (a batch's summary, a record's
+/// history), so <see cref="StandardResponsesFilter"/> keeps it once under components/responses as <paramref name="Name"/>.
+/// </summary>
+public sealed record SharedAnswer(string Name);
+
 public sealed class OperationDocsFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)

@@ -22,16 +22,12 @@ public sealed class QueryLanguageFilter : IOperationFilter
                          ?? metadata.OfType<CollectionEndpoint>().FirstOrDefault()?.Parent;
         if (idResource is not null && operation.Parameters?.FirstOrDefault(p => p.Name == "id") is OpenApiParameter id)
         {
-            operation.Parameters[operation.Parameters.IndexOf(id)] = Schemas.Shared(context.Document, idResource.SingularTitle + "Id", () => new OpenApiParameter
-            {
-                Name = "id", In = ParameterLocation.Path, Required = true, Description = $"The {idResource.Singular}'s id.",
-                Example = JsonValue.Create(idResource.ExampleId), Schema = Schemas.Id(),
-            });
+            operation.Parameters[operation.Parameters.IndexOf(id)] = Schemas.IdParameter(context.Document, idResource);
         }
-        if (metadata.OfType<VersionedEndpoint>().FirstOrDefault() is { } versioned)
+        if (metadata.OfType<VersionedEndpoint>().Any())
         {
-            operation.Parameters!.Add(Schemas.Query("version", $"That version of the {versioned.Resource.Singular} instead of the current one (its history lists them).",
-                Schemas.Counter(1), JsonValue.Create(1)));
+            operation.Parameters!.Add(Schemas.Shared(context.Document, "Version", () => Schemas.Query("version",
+                "That version of the record instead of the current one (its history lists them).", Schemas.Counter(1), JsonValue.Create(1))));
         }
 
         if (metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets)
@@ -78,11 +74,7 @@ public sealed class QueryLanguageFilter : IOperationFilter
         var r = collection.Resource;
         operation.Parameters ??= [];
         var document = context.Document;
-        operation.Parameters.Add(Schemas.Shared(document, "Limit", () => Schemas.Query("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
-        {
-            Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = ListQuery.MaxLimit.ToString(CultureInfo.InvariantCulture),
-            Default = JsonValue.Create(ListQuery.DefaultLimit),
-        })));
+        operation.Parameters.Add(Schemas.Limit(document));
         operation.Parameters.Add(Schemas.Shared(document, "Cursor", () =>
             Schemas.Query("cursor", "The `next` value of the previous page. Bound to the sort, filters and search it was issued for.", Schemas.Cursor())));
         AddSortAndFields(operation, r, context);

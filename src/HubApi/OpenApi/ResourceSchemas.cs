@@ -114,7 +114,7 @@ public sealed class ResourceSchemas(ISchemaGenerator generator, SchemaRepository
         {
             // A write body may leave the id out: it is then derived from the name.
             ["id"] = input
-                ? Described(Schemas.Id(), "Stable slug id (lowercase letters, digits and single hyphens); derived from the name when omitted on create.", nullable: true)
+                ? Described(Schemas.Id(), "Derived from the name when omitted on create.", nullable: true)
                 : Described(Schemas.Id(), "Stable slug id."),
             ["name"] = Described(new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Resource.NameMaxLength },
                 input ? null : resource.NameDescription ?? $"The {resource.Singular}'s name."),

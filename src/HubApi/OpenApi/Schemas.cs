@@ -87,6 +87,22 @@ public static class Schemas
         return new OpenApiResponseReference(id, document);
     }
 
+    /// <summary>A record's id in its path (`FirmId`), for its item, its nested lists and its history.</summary>
+    public static IOpenApiParameter IdParameter(OpenApiDocument document, Resource resource) =>
+        Shared(document, resource.SingularTitle + "Id", () => new OpenApiParameter
+        {
+            Name = "id", In = ParameterLocation.Path, Required = true, Description = $"The {resource.Singular}'s id.",
+            Example = JsonValue.Create(resource.ExampleId), Schema = Id(),
+        });
+
+    /// <summary>The page size of the lists, of a record's history and of the audit log alike (the history's bounds are the lists').</summary>
+    public static IOpenApiParameter Limit(OpenApiDocument document) =>
+        Shared(document, "Limit", () => Query("limit", $"Items per page, 1 to {ListQuery.MaxLimit}.", new OpenApiSchema
+        {
+            Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = ListQuery.MaxLimit.ToString(CultureInfo.InvariantCulture),
+            Default = JsonValue.Create(ListQuery.DefaultLimit),
+        }));
+
     /// <summary>`industry-min` → `IndustryMin`: a parameter's name as part of a component's.</summary>
     public static string Pascal(string name) =>
         string.Concat(name.Split('-', '_').Where(w => w.Length > 0).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));

@@ -104,10 +104,11 @@ public sealed class StandardResponsesFilter(ResourceCatalog catalog) : IOperatio
         }
 
         // Success answers are shared too, each described once: a resource's list and every nested list of it answer the
-        // same page; its GET, PUT and PATCH the same record; every DELETE the same empty answer.
+        // same page; its GET, PUT and PATCH the same record; every DELETE the same empty answer, every batch the same summary.
         if (responses.FirstOrDefault(r => r.Key.StartsWith('2')) is not (var success, OpenApiResponse answer)) return;
         (string? Name, string? Description) shared = (success, write?.Kind) switch
         {
+            _ when metadata.OfType<SharedAnswer>().FirstOrDefault() is { } same => (same.Name, null),
             ("200", _) when metadata.OfType<CollectionEndpoint>().FirstOrDefault() is { } collection => (collection.Resource.Title + "List", null),
             ("200", _) when metadata.OfType<FacetEndpoint>().FirstOrDefault() is { } facets => (facets.Resource.SingularTitle + "FacetCounts", null),
             ("200", null or WriteKind.Replace or WriteKind.Patch) when resource is not null && feed is null =>

@@ -9,6 +9,18 @@ namespace HubApi.OpenApi;
 /// <summary>What the write handlers' signatures cannot tell the document: the body, the headers and the key each write needs.</summary>
 public sealed class WriteOperationFilter : IOperationFilter
 {
+    /// <summary>The `Idempotency-Key` header of a create and of a batch.</summary>
+    public static IOpenApiParameter IdempotencyKey(OpenApiDocument document) => Schemas.Shared(document, "IdempotencyKey", () => new OpenApiParameter
+    {
+        Name = Idempotency.Header,
+        In = ParameterLocation.Header,
+        Description = $"A unique string per request (a UUID is best). A retry with the same key and body within {Idempotency.Lifetime.TotalHours:0} " +
+                      "hours gets the first response again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422. " +
+                      "Keys are scoped to the API key.",
+        Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
+        // No example: Swagger UI would pre-fill it, and every "Try it out" would then share one key.
+    });
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<WriteEndpoint>().FirstOrDefault() is not var (resource, kind)) return;
@@ -16,16 +28,7 @@ public sealed class WriteOperationFilter : IOperationFilter
         operation.Parameters ??= [];
         if (kind == WriteKind.Create)
         {
-            operation.Parameters.Add(Schemas.Shared(context.Document, "IdempotencyKey", () => new OpenApiParameter
-            {
-                Name = Idempotency.Header,
-                In = ParameterLocation.Header,
-                Description = $"A unique string per request (a UUID is best). A retry with the same key and body within {Idempotency.Lifetime.TotalHours:0} " +
-                              "hours gets the first response again, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422. " +
-                              "Keys are scoped to the API key.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[\\x21-\\x7E]+$" },
-                // No example: Swagger UI would pre-fill it, and every "Try it out" would then share one key.
-            }));
+            operation.Parameters.Add(IdempotencyKey(context.Document));
         }
         else
         {

@@ -5,8 +5,9 @@ namespace HubApi.Query;
 /// <summary>Validates a record history's query (`limit`, `cursor`, `order`) and the audit log's (`limit`, `cursor`, `key`, `resource`).</summary>
 public sealed class HistoryQueryValidator : QueryValidator
 {
-    public const int DefaultLimit = 20;
-    public const int MaxLimit = 100;
+    // Paged as the lists are, so one `limit` parameter documents both.
+    public const int DefaultLimit = ListQuery.DefaultLimit;
+    public const int MaxLimit = ListQuery.MaxLimit;
     public const string NewestFirst = "newest";
     public const string OldestFirst = "oldest";
 
