@@ -11,12 +11,27 @@ public sealed class ArchitectureTests
     /// <summary>The layers, lowest first; the features and the top-level wiring (Program, Cli, Catalog) stand above them all.</summary>
     private static readonly string[] Layers = ["HubApi.Observability", "HubApi.Resources", "HubApi.Query", "HubApi.Data", "HubApi.Http", "HubApi.OpenApi"];
 
+    /// <summary>
+    /// Everything above the layers, read off the assembly so that a new feature folder is never missed: each feature's
+    /// namespace (HubApi.Zones, HubApi.Batches, ...) and the top-level wiring (HubApi.Catalog, HubApi.Cli, Program).
+    /// </summary>
     private static readonly string[] Top =
     [
-        "HubApi.Sources", "HubApi.Zones", "HubApi.Industries", "HubApi.Firms", "HubApi.Targets", "HubApi.Projects",
-        "HubApi.Facilities", "HubApi.Services", "HubApi.Indicators", "HubApi.Changes", "HubApi.Keys",
-        "HubApi.Catalog", "HubApi.Cli", "HubApi.CommandLine", "Program",
+        .. typeof(Catalog).Assembly.GetTypes()
+            .Where(t => !t.IsNested && !t.Name.StartsWith('<'))
+            .Select(t => t.Namespace switch
+            {
+                null when t.Name == "Program" => t.Name,
+                "HubApi" => t.FullName,
+                { } ns when ns.StartsWith("HubApi.", StringComparison.Ordinal) && !Layers.Any(l => ns == l || ns.StartsWith(l + ".", StringComparison.Ordinal)) => ns,
+                _ => null,
+            })
+            .OfType<string>().Distinct().Order(StringComparer.Ordinal),
     ];
+
+    [Fact]
+    public void EveryFeatureFolderStandsAboveTheLayers() =>
+        Assert.Superset(new HashSet<string> { "HubApi.Zones", "HubApi.Changes", "HubApi.Batches", "HubApi.History", "HubApi.Import", "HubApi.Catalog", "Program" }, Top.ToHashSet());
 
     private static readonly string[] Drivers = ["Microsoft.Data.Sqlite", "SQLitePCL", "Dapper", "Npgsql"];
 
