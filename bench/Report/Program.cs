@@ -362,6 +362,12 @@ W("Run it again with `bench/run.sh` (about 15 minutes of measuring, after waitin
   "generates the 1M database and walks it, about 2 minutes, into the git-ignored `bench/.work/`) or `bench/run.sh --quick` (under two " +
   "minutes: 1 s rounds, no waiting, and the 1M part only when that database is already cached). `bench/profile.sh URL` shows where HubApi " +
   "spends a request's time; `bench/ab.sh A B ENDPOINT...` measures two builds or settings side by side.");
+// Sections measured by their own scripts (batch writes, metrics on and off, ...) follow the marker; a run keeps them.
+const string Kept = "<!-- Below: sections written by their own scripts; bench/run.sh keeps them. -->";
+var previous = File.Exists(args[2]) ? File.ReadAllText(args[2]) : "";
+W();
+W(Kept);
+if (previous.IndexOf(Kept, StringComparison.Ordinal) is >= 0 and var at) md.Append(previous[(at + Kept.Length)..].TrimStart('\n'));
 File.WriteAllText(args[2], md.ToString());
 return 0;
 
